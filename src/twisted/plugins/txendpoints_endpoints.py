@@ -1,0 +1,10 @@
+"""
+Twisted plugin dropin for txendpoints: registers its endpoint-string parsers.
+
+No logic lives here; see L{txendpoints._parsers}.  Twisted's plugin system
+finds the parsers among this module's attributes.
+"""
+
+from txendpoints._parsers import tcp4Server, tcp6Server
+
+__all__ = ["tcp4Server", "tcp6Server"]

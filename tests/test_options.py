@@ -1,0 +1,318 @@
+"""
+Tests for L{txendpoints._options}.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+from twisted.internet.endpoints import _parse
+from twisted.trial.unittest import SynchronousTestCase
+
+from txendpoints import EndpointStringError
+from txendpoints._options import (
+    BACKLOG,
+    BOOLEAN,
+    DURATION,
+    FD,
+    PORT,
+    SPECS,
+    TCP4_SERVER,
+    TCP6_SERVER,
+    Host,
+    InvalidValue,
+    escape,
+    isHostName,
+    unescape,
+)
+
+
+def parseString(description: str) -> tuple[str, dict[str, Any]]:
+    """
+    Parse a whole endpoint string the way Twisted hands it to a plugin.
+    """
+    args, kwargs = _parse(description)
+    prefix = args.pop(0)
+    return prefix, SPECS[(prefix, "server")].parse(args, kwargs)
+
+
+class KindTests(SynchronousTestCase):
+    """
+    Each option type accepts what it should and says why it refuses the rest.
+    """
+
+    def test_port(self) -> None:
+        self.assertEqual(PORT.parse("0"), 0)
+        self.assertEqual(PORT.parse("65535"), 65535)
+        for bad in ("65536", "-1", "http", "", " 80", "8.0", "0x50", "٣"):
+            with self.assertRaises(InvalidValue) as e:
+                PORT.parse(bad)
+            self.assertEqual(e.exception.reason, "is not a number from 0 to 65535")
+
+    def test_backlog(self) -> None:
+        self.assertEqual(BACKLOG.parse("1"), 1)
+        with self.assertRaises(InvalidValue) as e:
+            BACKLOG.parse("0")
+        self.assertEqual(e.exception.reason, "is not a number from 1 to 65535")
+
+    def test_fd(self) -> None:
+        self.assertEqual(FD.parse("3"), 3)
+        with self.assertRaises(InvalidValue) as e:
+            FD.parse("-1")
+        self.assertEqual(
+            e.exception.reason, "is not a file descriptor number (0 or more)"
+        )
+
+    def test_duration(self) -> None:
+        self.assertEqual(DURATION.parse("0.25"), 0.25)
+        self.assertEqual(DURATION.parse("30"), 30.0)
+        self.assertEqual(DURATION.parse(".5"), 0.5)
+        self.assertEqual(DURATION.format(30.0), "30")
+        self.assertEqual(DURATION.format(0.25), "0.25")
+        for bad in ("-1", "inf", "nan", "1e3", "", "abc", "1.2.3"):
+            with self.assertRaises(InvalidValue) as e:
+                DURATION.parse(bad)
+            self.assertEqual(
+                e.exception.reason, "is not a number of seconds (0 or more)"
+            )
+
+    def test_boolean(self) -> None:
+        for text in ("yes", "true", "1", "YES", "True"):
+            self.assertIs(BOOLEAN.parse(text), True)
+        for text in ("no", "false", "0", "No"):
+            self.assertIs(BOOLEAN.parse(text), False)
+        with self.assertRaises(InvalidValue) as e:
+            BOOLEAN.parse("maybe")
+        self.assertEqual(e.exception.reason, "is not one of yes, no, true, false, 1, 0")
+        self.assertEqual(BOOLEAN.format(True), "yes")
+        self.assertEqual(BOOLEAN.format(False), "no")
+
+    def test_hostFamilies(self) -> None:
+        self.assertEqual(Host(family=6).parse("::1"), "::1")
+        self.assertEqual(Host(family=6).parse("[::1]"), "::1")
+        self.assertEqual(Host(family=6).parse("fe80::1%lo"), "fe80::1%lo")
+        self.assertEqual(Host(family=4).parse("127.0.0.1"), "127.0.0.1")
+        with self.assertRaises(InvalidValue) as e:
+            Host(family=6).parse("127.0.0.1")
+        self.assertEqual(
+            e.exception.reason,
+            "is an IPv4 address, but this endpoint needs an IPv6 address",
+        )
+        with self.assertRaises(InvalidValue) as e:
+            Host(family=4, names=False).parse("localhost")
+        self.assertEqual(e.exception.reason, "is not an IPv4 address")
+
+    def test_hostNames(self) -> None:
+        self.assertEqual(Host().parse("example.org"), "example.org")
+        self.assertEqual(Host().parse("bücher.example"), "bücher.example")
+        with self.assertRaises(InvalidValue) as e:
+            Host().parse("bad name")
+        self.assertEqual(e.exception.reason, "is neither a host name nor an IP address")
+        with self.assertRaises(InvalidValue) as e:
+            Host().parse("")
+        self.assertEqual(e.exception.reason, "is empty")
+        self.assertEqual(Host(empty=True).parse(""), "")
+
+    def test_isHostName(self) -> None:
+        self.assertTrue(isHostName("localhost"))
+        self.assertTrue(isHostName("a-b.example.org."))
+        self.assertFalse(isHostName("-a.example"))
+        self.assertFalse(isHostName("a" * 64))
+        self.assertFalse(isHostName("1.2.3"))
+        self.assertFalse(isHostName("a..b"))
+
+
+class SpecParseTests(SynchronousTestCase):
+    """
+    L{Spec.parse} gives typed values or an L{EndpointStringError} whose
+    message names the prefix, the option and the value.
+    """
+
+    def assertMessage(self, description: str, message: str) -> EndpointStringError:
+        with self.assertRaises(EndpointStringError) as e:
+            parseString(description)
+        self.assertEqual(str(e.exception), message)
+        self.assertIsInstance(e.exception, ValueError)
+        return e.exception
+
+    def test_defaults(self) -> None:
+        self.assertEqual(
+            parseString("tx-tcp6:8080"),
+            ("tx-tcp6", {"port": 8080, "backlog": 50, "interface": "::"}),
+        )
+        self.assertEqual(
+            parseString("tx-tcp4:80"),
+            ("tx-tcp4", {"port": 80, "backlog": 50, "interface": ""}),
+        )
+
+    def test_keywords(self) -> None:
+        self.assertEqual(
+            parseString(r"tx-tcp6:port=8080:interface=\:\:1:backlog=10")[1],
+            {"port": 8080, "backlog": 10, "interface": "::1"},
+        )
+
+    def test_badPort(self) -> None:
+        e = self.assertMessage(
+            "tx-tcp4:http", "tx-tcp4: port 'http' is not a number from 0 to 65535"
+        )
+        self.assertEqual((e.prefix, e.option, e.value), ("tx-tcp4", "port", "http"))
+
+    def test_badBacklog(self) -> None:
+        self.assertMessage(
+            "tx-tcp6:80:backlog=0",
+            "tx-tcp6: backlog '0' is not a number from 1 to 65535",
+        )
+
+    def test_unknownSuggests(self) -> None:
+        e = self.assertMessage(
+            "tx-tcp6:80:backlg=5",
+            "tx-tcp6: option 'backlg' is unknown; did you mean 'backlog'?",
+        )
+        self.assertEqual(e.option, "backlg")
+
+    def test_unknownWrongCase(self) -> None:
+        self.assertMessage(
+            "tx-tcp6:80:Interface=\\:\\:1",
+            "tx-tcp6: option 'Interface' is unknown; did you mean 'interface'?",
+        )
+
+    def test_unknownNoSuggestion(self) -> None:
+        self.assertMessage(
+            "tx-tcp4:80:timeout=3",
+            "tx-tcp4: option 'timeout' is unknown; "
+            "valid options are port, backlog, interface",
+        )
+
+    def test_emptyName(self) -> None:
+        self.assertMessage(
+            "tx-tcp4:80:=3", "tx-tcp4: an option has an empty name (a stray '=')"
+        )
+
+    def test_missingPort(self) -> None:
+        self.assertMessage("tx-tcp4:interface=127.0.0.1", "tx-tcp4: port is required")
+
+    def test_emptyPort(self) -> None:
+        self.assertMessage(
+            "tx-tcp4:", "tx-tcp4: port '' is not a number from 0 to 65535"
+        )
+
+    def test_tooManyPositional(self) -> None:
+        """
+        Twisted's C{tcp:80:81} silently takes 81 as the interface; ours says
+        the argument is unexpected.
+        """
+        self.assertMessage(
+            "tx-tcp4:80:81",
+            "tx-tcp4: unexpected positional argument(s) '81'; "
+            "it takes at most 1 (port)",
+        )
+
+    def test_unescapedIPv6(self) -> None:
+        self.assertMessage(
+            "tx-tcp6:80:interface=::1",
+            "tx-tcp6: unexpected positional argument(s) '', '1'; it takes at "
+            "most 1 (port). If interface is an IPv6 address, write \\: for "
+            "each ':' (for example interface=\\:\\:1)",
+        )
+
+    def test_unescapedIPv6Positional(self) -> None:
+        self.assertMessage(
+            "tx-tcp6:::1",
+            "tx-tcp6: unexpected positional argument(s) '', '1'; it takes at "
+            "most 1 (port). If this is an IPv6 address, write \\: for each ':' "
+            "(for example \\:\\:1)",
+        )
+
+    def test_bothPositionAndKeyword(self) -> None:
+        self.assertMessage(
+            "tx-tcp4:80:port=81",
+            "tx-tcp4: port is given both by position ('80') and by keyword ('81')",
+        )
+
+    def test_wrongFamily(self) -> None:
+        self.assertMessage(
+            "tx-tcp6:80:interface=127.0.0.1",
+            "tx-tcp6: interface '127.0.0.1' is an IPv4 address, but this "
+            "endpoint needs an IPv6 address",
+        )
+        self.assertMessage(
+            "tx-tcp4:80:interface=\\:\\:1",
+            "tx-tcp4: interface '::1' is an IPv6 address, but this endpoint "
+            "needs an IPv4 address",
+        )
+
+    def test_bytes(self) -> None:
+        """
+        Twisted hands a plugin C{bytes} when the description was C{bytes}.
+        """
+        self.assertEqual(
+            TCP6_SERVER.parse([b"80"], {"interface": b"::1"}),
+            {"port": 80, "backlog": 50, "interface": "::1"},
+        )
+
+
+class EscapeTests(SynchronousTestCase):
+    """
+    L{escape} quotes text so that Twisted's tokenizer gives it back.
+    """
+
+    def test_colons(self) -> None:
+        self.assertEqual(escape("::1"), "\\:\\:1")
+        self.assertEqual(escape("a=b"), "a=b")
+        self.assertEqual(escape("a=b", positional=True), "a\\=b")
+        self.assertEqual(escape("a\\b"), "a\\\\b")
+
+    @given(st.text())
+    def test_tokenizerRoundTrip(self, text: str) -> None:
+        for positional in (True, False):
+            quoted = escape(text, positional)
+            if positional:
+                args, kwargs = _parse("p:" + quoted)
+                self.assertEqual(args, ["p", text])
+                self.assertEqual(kwargs, {})
+            else:
+                args, kwargs = _parse("p:k=" + quoted)
+                self.assertEqual(kwargs, {"k": text})
+            self.assertEqual(unescape(quoted), text)
+
+
+ipv4 = st.ip_addresses(v=4).map(str)
+ipv6 = st.ip_addresses(v=6).map(str)
+
+
+@st.composite
+def serverValues(draw: st.DrawFn, family: int) -> dict[str, Any]:
+    values: dict[str, Any] = {"port": draw(st.integers(0, 65535))}
+    if draw(st.booleans()):
+        values["backlog"] = draw(st.integers(1, 65535))
+    if draw(st.booleans()):
+        values["interface"] = draw(ipv4 if family == 4 else ipv6)
+    return values
+
+
+class RoundTripTests(SynchronousTestCase):
+    """
+    Spec.format writes the canonical string; parsing it gives the values back.
+    """
+
+    def test_canonical(self) -> None:
+        self.assertEqual(
+            TCP6_SERVER.format({"port": 8080, "backlog": 50, "interface": "::"}),
+            "tx-tcp6:8080",
+        )
+        self.assertEqual(
+            TCP6_SERVER.format({"port": 8080, "backlog": 10, "interface": "::1"}),
+            "tx-tcp6:8080:backlog=10:interface=\\:\\:1",
+        )
+
+    @given(serverValues(4))
+    def test_tcp4(self, values: dict[str, Any]) -> None:
+        parsed = TCP4_SERVER.parse([], {k: str(v) for k, v in values.items()})
+        self.assertEqual(parseString(TCP4_SERVER.format(parsed)), ("tx-tcp4", parsed))
+
+    @given(serverValues(6))
+    def test_tcp6(self, values: dict[str, Any]) -> None:
+        parsed = TCP6_SERVER.parse([], {k: str(v) for k, v in values.items()})
+        self.assertEqual(parseString(TCP6_SERVER.format(parsed)), ("tx-tcp6", parsed))

@@ -1,0 +1,73 @@
+"""
+Tests for L{txendpoints._parsers} and the dropin.
+"""
+
+from __future__ import annotations
+
+from twisted.internet.endpoints import serverFromString
+from twisted.internet.interfaces import IStreamServerEndpointStringParser
+from twisted.internet.testing import MemoryReactor
+from twisted.plugin import IPlugin, getPlugins
+from twisted.trial.unittest import SynchronousTestCase
+from zope.interface.verify import verifyObject
+
+from txendpoints import EndpointStringError, TCP4ServerEndpoint, TCP6ServerEndpoint
+from txendpoints._parsers import serverParsers, tcp4Server, tcp6Server
+
+
+class ServerParserTests(SynchronousTestCase):
+    """
+    Our server parsers are found by Twisted and build our endpoints.
+    """
+
+    def test_verify(self) -> None:
+        for parser in serverParsers:
+            self.assertTrue(verifyObject(IStreamServerEndpointStringParser, parser))
+            self.assertTrue(verifyObject(IPlugin, parser))
+
+    def test_getPlugins(self) -> None:
+        found = list(getPlugins(IStreamServerEndpointStringParser))
+        self.assertIn(tcp4Server, found)
+        self.assertIn(tcp6Server, found)
+
+    def test_serverFromString(self) -> None:
+        reactor = MemoryReactor()
+        self.assertEqual(
+            serverFromString(reactor, "tx-tcp6:8080"),
+            TCP6ServerEndpoint(reactor, 8080),
+        )
+        self.assertEqual(
+            serverFromString(reactor, "tx-tcp6:port=8080:interface=\\:\\:1:backlog=10"),
+            TCP6ServerEndpoint(reactor, 8080, 10, "::1"),
+        )
+        self.assertEqual(
+            serverFromString(reactor, "tx-tcp4:0:interface=127.0.0.1"),
+            TCP4ServerEndpoint(reactor, 0, 50, "127.0.0.1"),
+        )
+
+    def test_caseInsensitivePrefix(self) -> None:
+        reactor = MemoryReactor()
+        self.assertEqual(
+            serverFromString(reactor, "TX-TCP4:80"), TCP4ServerEndpoint(reactor, 80)
+        )
+
+    def test_reactorKeywordIsOurError(self) -> None:
+        """
+        C{reactor=} in a string is an unknown option, not a C{TypeError}
+        about a duplicate argument.
+        """
+        with self.assertRaises(EndpointStringError) as e:
+            serverFromString(MemoryReactor(), "tx-tcp4:80:reactor=x")
+        self.assertEqual(e.exception.option, "reactor")
+        with self.assertRaises(EndpointStringError):
+            serverFromString(MemoryReactor(), "tx-tcp4:80:self=x")
+
+    def test_errorThroughTwisted(self) -> None:
+        with self.assertRaises(EndpointStringError) as e:
+            serverFromString(MemoryReactor(), "tx-tcp4:http")
+        self.assertEqual(
+            str(e.exception), "tx-tcp4: port 'http' is not a number from 0 to 65535"
+        )
+
+    def test_repr(self) -> None:
+        self.assertEqual(repr(tcp6Server), "<ServerParser tx-tcp6>")
