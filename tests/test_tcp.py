@@ -10,10 +10,16 @@ import socket
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.defer import CancelledError
 from twisted.internet.error import CannotListenError
-from twisted.internet.interfaces import IStreamServerEndpoint
+from twisted.internet.interfaces import (
+    IHostnameResolver,
+    IHostResolution,
+    IResolutionReceiver,
+    IStreamServerEndpoint,
+)
 from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.testing import MemoryReactor, RaisingMemoryReactor
 from twisted.trial.unittest import SynchronousTestCase
+from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
 from txendpoints import (
@@ -24,7 +30,7 @@ from txendpoints import (
     describe,
 )
 from txendpoints._tcp import _TCPServerEndpoint
-from txendpoints.testing import FakeResolver
+from txendpoints.testing import FakeResolution, FakeResolver
 
 from ._listenfakes import REUSEPORT, V6ONLY, FakeSocket, PortReactor, makeFakeSocket
 
@@ -292,6 +298,38 @@ class HostNameInterfaceTests(Fixture):
         )
         self.assertEqual([s.option(*REUSEPORT) for s in FakeSocket.made], [1, 1])
         self.assertEqual([s.option(*V6ONLY) for s in FakeSocket.made], [None, 1])
+
+    def test_resolvedScopeID(self) -> None:
+        """
+        A link-local address whose zone the resolver gives only as
+        C{scopeID} is bound with that zone.
+        """
+
+        @implementer(IHostnameResolver)
+        class ScopeResolver:
+            def resolveHostName(
+                self,
+                receiver: IResolutionReceiver,
+                hostName: str,
+                portNumber: int = 0,
+                addressTypes: object = None,
+                transportSemantics: str = "TCP",
+            ) -> IHostResolution:
+                resolution = FakeResolution(hostName, ())
+                receiver.resolutionBegan(resolution)
+                receiver.addressResolved(
+                    IPv6Address("TCP", "fe80::1", portNumber, 0, 3)
+                )
+                receiver.resolutionComplete()
+                return resolution
+
+        self.reactor.installNameResolver(ScopeResolver())
+        self.successResultOf(
+            TCP6ServerEndpoint(self.reactor, 80, interface="router").listen(
+                self.factory
+            )
+        )
+        self.assertEqual(FakeSocket.made[0].bound, ("fe80::1", 80, 0, 3))
 
     def test_noNameResolver(self) -> None:
         class Old:

@@ -48,6 +48,13 @@ def _interfaceText(interface: str | bytes) -> str:
     return interface
 
 
+def _hostOf(address: IPAddress) -> str:
+    # A resolver may give a link-local address's zone only as scopeID.
+    if isinstance(address, IPv6Address) and address.scopeID and "%" not in address.host:
+        return f"{address.host}%{address.scopeID}"
+    return address.host
+
+
 class _TCPServerEndpoint(Described):
     """
     Listen for TCP connections on an address, or on every address of a host
@@ -110,7 +117,7 @@ class _TCPServerEndpoint(Described):
             raise self._error(f"{self._interface} has no {wanted} address")
         return [
             ListenAddress(
-                a.host, 6 if isinstance(a, IPv6Address) else 4, self._ipv6Only
+                _hostOf(a), 6 if isinstance(a, IPv6Address) else 4, self._ipv6Only
             )
             for a in addresses
         ]
