@@ -17,6 +17,7 @@ from txendpoints._options import (
     BOOLEAN,
     DURATION,
     FD,
+    HOST_SERVER,
     PORT,
     SPECS,
     TCP4_SERVER,
@@ -140,17 +141,120 @@ class SpecParseTests(SynchronousTestCase):
     def test_defaults(self) -> None:
         self.assertEqual(
             parseString("tx-tcp6:8080"),
-            ("tx-tcp6", {"port": 8080, "backlog": 50, "interface": "::"}),
+            (
+                "tx-tcp6",
+                {
+                    "port": 8080,
+                    "backlog": 50,
+                    "interface": "::",
+                    "ipv6Only": None,
+                    "reusePort": False,
+                },
+            ),
         )
         self.assertEqual(
             parseString("tx-tcp4:80"),
-            ("tx-tcp4", {"port": 80, "backlog": 50, "interface": ""}),
+            (
+                "tx-tcp4",
+                {"port": 80, "backlog": 50, "interface": "", "reusePort": False},
+            ),
+        )
+        self.assertEqual(
+            parseString("tx-host:80"),
+            (
+                "tx-host",
+                {
+                    "port": 80,
+                    "backlog": 50,
+                    "interface": "",
+                    "ipv6Only": None,
+                    "reusePort": False,
+                },
+            ),
         )
 
     def test_keywords(self) -> None:
         self.assertEqual(
             parseString(r"tx-tcp6:port=8080:interface=\:\:1:backlog=10")[1],
-            {"port": 8080, "backlog": 10, "interface": "::1"},
+            {
+                "port": 8080,
+                "backlog": 10,
+                "interface": "::1",
+                "ipv6Only": None,
+                "reusePort": False,
+            },
+        )
+
+    def test_listenerOptions(self) -> None:
+        self.assertEqual(
+            parseString("tx-tcp6:80:ipv6Only=no:reusePort=yes")[1],
+            {
+                "port": 80,
+                "backlog": 50,
+                "interface": "::",
+                "ipv6Only": False,
+                "reusePort": True,
+            },
+        )
+        self.assertEqual(parseString("tx-tcp6:80:ipv6Only=YES")[1]["ipv6Only"], True)
+        self.assertEqual(parseString("tx-tcp4:80:reusePort=1")[1]["reusePort"], True)
+        self.assertEqual(parseString("tx-host:80:ipv6Only=0")[1]["ipv6Only"], False)
+
+    def test_badListenerOptions(self) -> None:
+        self.assertMessage(
+            "tx-tcp6:80:ipv6Only=maybe",
+            "tx-tcp6: ipv6Only 'maybe' is not one of yes, no, true, false, 1, 0",
+        )
+        self.assertMessage(
+            "tx-tcp4:80:ipv6Only=yes",
+            "tx-tcp4: option 'ipv6Only' is unknown; "
+            "valid options are port, backlog, interface, reusePort",
+        )
+        self.assertMessage(
+            "tx-tcp6:80:ipv6only=yes",
+            "tx-tcp6: option 'ipv6only' is unknown; did you mean 'ipv6Only'?",
+        )
+        self.assertMessage(
+            "tx-host:80:reuseport=yes",
+            "tx-host: option 'reuseport' is unknown; did you mean 'reusePort'?",
+        )
+
+    def test_hostNameInterfaces(self) -> None:
+        self.assertEqual(
+            parseString("tx-tcp4:80:interface=localhost")[1]["interface"], "localhost"
+        )
+        self.assertEqual(
+            parseString("tx-tcp6:80:interface=localhost")[1]["interface"], "localhost"
+        )
+        self.assertEqual(
+            parseString("tx-host:80:interface=example.org")[1]["interface"],
+            "example.org",
+        )
+        self.assertMessage(
+            "tx-tcp6:80:interface=bad name",
+            "tx-tcp6: interface 'bad name' is neither a host name nor an IPv6 address",
+        )
+
+    def test_scopedInterface(self) -> None:
+        self.assertEqual(
+            parseString(r"tx-tcp6:80:interface=fe80\:\:1%lo")[1]["interface"],
+            "fe80::1%lo",
+        )
+        self.assertEqual(
+            parseString(r"tx-tcp6:80:interface=fe80\:\:1%2")[1]["interface"],
+            "fe80::1%2",
+        )
+        self.assertMessage(
+            r"tx-tcp6:80:interface=fe80\:\:1%",
+            "tx-tcp6: interface 'fe80::1%' is neither a host name nor an IPv6 address",
+        )
+
+    def test_hostAcceptsEitherFamily(self) -> None:
+        self.assertEqual(
+            parseString("tx-host:80:interface=127.0.0.1")[1]["interface"], "127.0.0.1"
+        )
+        self.assertEqual(
+            parseString(r"tx-host:80:interface=\:\:1")[1]["interface"], "::1"
         )
 
     def test_badPort(self) -> None:
@@ -182,7 +286,7 @@ class SpecParseTests(SynchronousTestCase):
         self.assertMessage(
             "tx-tcp4:80:timeout=3",
             "tx-tcp4: option 'timeout' is unknown; "
-            "valid options are port, backlog, interface",
+            "valid options are port, backlog, interface, reusePort",
         )
 
     def test_emptyName(self) -> None:
@@ -249,7 +353,13 @@ class SpecParseTests(SynchronousTestCase):
         """
         self.assertEqual(
             TCP6_SERVER.parse([b"80"], {"interface": b"::1"}),
-            {"port": 80, "backlog": 50, "interface": "::1"},
+            {
+                "port": 80,
+                "backlog": 50,
+                "interface": "::1",
+                "ipv6Only": None,
+                "reusePort": False,
+            },
         )
 
 
@@ -280,15 +390,32 @@ class EscapeTests(SynchronousTestCase):
 
 ipv4 = st.ip_addresses(v=4).map(str)
 ipv6 = st.ip_addresses(v=6).map(str)
+zone = st.one_of(
+    st.integers(1, 999).map(str),
+    st.from_regex(r"[a-z][a-z0-9.]{0,14}", fullmatch=True),
+)
+scoped = st.builds(lambda a, z: f"{a}%{z}", ipv6, zone)
+names = st.from_regex(
+    r"[a-z][a-z0-9-]{0,20}[a-z0-9](\.[a-z][a-z0-9]{0,10}){0,3}", fullmatch=True
+)
+INTERFACES = {
+    "tx-tcp4": st.one_of(ipv4, names),
+    "tx-tcp6": st.one_of(ipv6, scoped, names),
+    "tx-host": st.one_of(ipv4, ipv6, scoped, names),
+}
 
 
 @st.composite
-def serverValues(draw: st.DrawFn, family: int) -> dict[str, Any]:
+def serverValues(draw: st.DrawFn, prefix: str) -> dict[str, Any]:
     values: dict[str, Any] = {"port": draw(st.integers(0, 65535))}
     if draw(st.booleans()):
         values["backlog"] = draw(st.integers(1, 65535))
     if draw(st.booleans()):
-        values["interface"] = draw(ipv4 if family == 4 else ipv6)
+        values["interface"] = draw(INTERFACES[prefix])
+    if prefix != "tx-tcp4" and draw(st.booleans()):
+        values["ipv6Only"] = draw(st.sampled_from(["yes", "no", "true", "0"]))
+    if draw(st.booleans()):
+        values["reusePort"] = draw(st.sampled_from(["yes", "no", "1", "False"]))
     return values
 
 
@@ -306,13 +433,33 @@ class RoundTripTests(SynchronousTestCase):
             TCP6_SERVER.format({"port": 8080, "backlog": 10, "interface": "::1"}),
             "tx-tcp6:8080:backlog=10:interface=\\:\\:1",
         )
+        self.assertEqual(
+            TCP6_SERVER.format(
+                {
+                    "port": 80,
+                    "interface": "fe80::1%lo",
+                    "ipv6Only": False,
+                    "reusePort": True,
+                }
+            ),
+            "tx-tcp6:80:interface=fe80\\:\\:1%lo:ipv6Only=no:reusePort=yes",
+        )
+        self.assertEqual(
+            HOST_SERVER.format({"port": 80, "interface": "localhost"}),
+            "tx-host:80:interface=localhost",
+        )
 
-    @given(serverValues(4))
+    @given(serverValues("tx-tcp4"))
     def test_tcp4(self, values: dict[str, Any]) -> None:
-        parsed = TCP4_SERVER.parse([], {k: str(v) for k, v in values.items()})
+        parsed = TCP4_SERVER.parse([], values)
         self.assertEqual(parseString(TCP4_SERVER.format(parsed)), ("tx-tcp4", parsed))
 
-    @given(serverValues(6))
+    @given(serverValues("tx-tcp6"))
     def test_tcp6(self, values: dict[str, Any]) -> None:
-        parsed = TCP6_SERVER.parse([], {k: str(v) for k, v in values.items()})
+        parsed = TCP6_SERVER.parse([], values)
         self.assertEqual(parseString(TCP6_SERVER.format(parsed)), ("tx-tcp6", parsed))
+
+    @given(serverValues("tx-host"))
+    def test_host(self, values: dict[str, Any]) -> None:
+        parsed = HOST_SERVER.parse([], {k: str(v) for k, v in values.items()})
+        self.assertEqual(parseString(HOST_SERVER.format(parsed)), ("tx-host", parsed))

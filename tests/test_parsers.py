@@ -11,8 +11,14 @@ from twisted.plugin import IPlugin, getPlugins
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface.verify import verifyObject
 
-from txendpoints import EndpointStringError, TCP4ServerEndpoint, TCP6ServerEndpoint
-from txendpoints._parsers import serverParsers, tcp4Server, tcp6Server
+from txendpoints import (
+    EndpointStringError,
+    HostServerEndpoint,
+    TCP4ServerEndpoint,
+    TCP6ServerEndpoint,
+    describe,
+)
+from txendpoints._parsers import hostServer, serverParsers, tcp4Server, tcp6Server
 
 
 class ServerParserTests(SynchronousTestCase):
@@ -29,6 +35,7 @@ class ServerParserTests(SynchronousTestCase):
         found = list(getPlugins(IStreamServerEndpointStringParser))
         self.assertIn(tcp4Server, found)
         self.assertIn(tcp6Server, found)
+        self.assertIn(hostServer, found)
 
     def test_serverFromString(self) -> None:
         reactor = MemoryReactor()
@@ -44,6 +51,37 @@ class ServerParserTests(SynchronousTestCase):
             serverFromString(reactor, "tx-tcp4:0:interface=127.0.0.1"),
             TCP4ServerEndpoint(reactor, 0, 50, "127.0.0.1"),
         )
+
+    def test_listenerOptions(self) -> None:
+        reactor = MemoryReactor()
+        self.assertEqual(
+            serverFromString(
+                reactor, "tx-tcp6:80:interface=fe80\\:\\:1%lo:ipv6Only=no:reusePort=yes"
+            ),
+            TCP6ServerEndpoint(
+                reactor, 80, interface="fe80::1%lo", ipv6Only=False, reusePort=True
+            ),
+        )
+        self.assertEqual(
+            serverFromString(reactor, "tx-tcp4:80:interface=localhost:reusePort=1"),
+            TCP4ServerEndpoint(reactor, 80, interface="localhost", reusePort=True),
+        )
+        self.assertEqual(
+            serverFromString(reactor, "tx-host:8080:interface=localhost"),
+            HostServerEndpoint(reactor, 8080, interface="localhost"),
+        )
+
+    def test_describeRoundTrip(self) -> None:
+        reactor = MemoryReactor()
+        for description in (
+            "tx-host:0",
+            "tx-host:80:backlog=5:interface=localhost:ipv6Only=yes:reusePort=yes",
+            "tx-tcp6:80:interface=fe80\\:\\:1%2:ipv6Only=no",
+            "tx-tcp4:80:interface=example.org:reusePort=yes",
+        ):
+            self.assertEqual(
+                describe(serverFromString(reactor, description)), description
+            )
 
     def test_caseInsensitivePrefix(self) -> None:
         reactor = MemoryReactor()

@@ -2,15 +2,18 @@
 Better TCP4, TCP6, host and standard-I/O endpoints for Twisted.
 
 The endpoint classes are drop-ins for Twisted's; the same endpoints are
-available as endpoint strings (C{tx-tcp4:}, C{tx-tcp6:}) to every program
-that uses C{serverFromString} or C{clientFromString}.
+available as endpoint strings (C{tx-tcp4:}, C{tx-tcp6:}, C{tx-host:}) to
+every program that uses C{serverFromString} or C{clientFromString}.
 """
 
+from ._listen import ListeningPorts
 from ._options import EndpointStringError, describe
-from ._tcp import TCP4ServerEndpoint, TCP6ServerEndpoint
+from ._tcp import HostServerEndpoint, TCP4ServerEndpoint, TCP6ServerEndpoint
 
 __all__ = [
     "EndpointStringError",
+    "HostServerEndpoint",
+    "ListeningPorts",
     "TCP4ServerEndpoint",
     "TCP6ServerEndpoint",
     "describe",

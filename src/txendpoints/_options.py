@@ -598,6 +598,23 @@ _SERVER_COMMON: Final = (
     Option("backlog", BACKLOG, 50, doc="Size of the listen queue."),
 )
 
+_REUSE_PORT: Final = Option(
+    "reusePort",
+    BOOLEAN,
+    False,
+    doc="Set SO_REUSEPORT so that several listeners can share the port.",
+)
+
+_IPV6_ONLY: Final = Option(
+    "ipv6Only",
+    BOOLEAN,
+    None,
+    doc=(
+        "Set IPV6_V6ONLY on IPv6 sockets: yes refuses IPv4 clients, no accepts "
+        "them as ::ffff:a.b.c.d; unset leaves the system default."
+    ),
+)
+
 TCP4_SERVER: Final = Spec(
     "tx-tcp4",
     "server",
@@ -605,10 +622,14 @@ TCP4_SERVER: Final = Spec(
         *_SERVER_COMMON,
         Option(
             "interface",
-            Host(family=4, names=False, empty=True),
+            Host(family=4, names=True, empty=True),
             "",
-            doc="IPv4 address to listen on; empty means every IPv4 interface.",
+            doc=(
+                "IPv4 address or host name to listen on (every IPv4 address "
+                "of the name); empty means every IPv4 interface."
+            ),
         ),
+        _REUSE_PORT,
     ),
     "TCP listener on IPv4",
 )
@@ -620,14 +641,41 @@ TCP6_SERVER: Final = Spec(
         *_SERVER_COMMON,
         Option(
             "interface",
-            Host(family=6, names=False),
+            Host(family=6, names=True),
             "::",
-            doc="IPv6 address to listen on; :: means every interface.",
+            doc=(
+                "IPv6 address (fe80::1%eth0 with a zone) or host name to listen "
+                "on (every IPv6 address of the name); :: means every interface."
+            ),
         ),
+        _IPV6_ONLY,
+        _REUSE_PORT,
     ),
     "TCP listener on IPv6",
 )
 
+HOST_SERVER: Final = Spec(
+    "tx-host",
+    "server",
+    (
+        *_SERVER_COMMON,
+        Option(
+            "interface",
+            Host(family=None, names=True, empty=True),
+            "",
+            doc=(
+                "Host name or address to listen on, on every IPv4 and IPv6 "
+                "address of the name; empty means every interface of both "
+                "families."
+            ),
+        ),
+        _IPV6_ONLY,
+        _REUSE_PORT,
+    ),
+    "TCP listener on every address of a name, IPv4 and IPv6",
+)
+
 SPECS: Final[dict[tuple[str, Direction], Spec]] = {
-    (spec.prefix, spec.direction): spec for spec in (TCP4_SERVER, TCP6_SERVER)
+    (spec.prefix, spec.direction): spec
+    for spec in (TCP4_SERVER, TCP6_SERVER, HOST_SERVER)
 }

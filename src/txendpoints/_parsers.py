@@ -20,8 +20,8 @@ from twisted.internet.interfaces import (
 from twisted.plugin import IPlugin
 from zope.interface import implementer
 
-from ._options import TCP4_SERVER, TCP6_SERVER, Spec
-from ._tcp import TCP4ServerEndpoint, TCP6ServerEndpoint
+from ._options import HOST_SERVER, TCP4_SERVER, TCP6_SERVER, Spec
+from ._tcp import HostServerEndpoint, TCP4ServerEndpoint, TCP6ServerEndpoint
 
 
 @implementer(IPlugin, IStreamServerEndpointStringParser)
@@ -94,7 +94,8 @@ class ClientParser:
 
 tcp4Server = ServerParser(TCP4_SERVER, TCP4ServerEndpoint)
 tcp6Server = ServerParser(TCP6_SERVER, TCP6ServerEndpoint)
+hostServer = ServerParser(HOST_SERVER, HostServerEndpoint)
 
 #: Every parser of ours, for the dropin and for lookups.
-serverParsers: tuple[ServerParser, ...] = (tcp4Server, tcp6Server)
+serverParsers: tuple[ServerParser, ...] = (tcp4Server, tcp6Server, hostServer)
 clientParsers: tuple[ClientParser, ...] = ()

@@ -1,70 +1,196 @@
 """
-TCP endpoints over IPv4 and IPv6.
+TCP server endpoints over IPv4, IPv6, or every address of a host name.
 """
 
 from __future__ import annotations
 
-from typing import Any, cast
+import socket
+from typing import Any, ClassVar
 
 from twisted.internet import defer
+from twisted.internet.address import IPv6Address
 from twisted.internet.defer import Deferred
+from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import (
     IListeningPort,
     IProtocolFactory,
     IReactorTCP,
     IStreamServerEndpoint,
 )
-from twisted.internet.protocol import ServerFactory
 from zope.interface import implementer
 
-from ._options import TCP4_SERVER, TCP6_SERVER, Described, Spec
+from ._listen import (
+    ListenAddress,
+    ListeningPorts,
+    SocketMaker,
+    cannotListen,
+    listenAll,
+    listenOn,
+)
+from ._options import (
+    HOST_SERVER,
+    TCP4_SERVER,
+    TCP6_SERVER,
+    Described,
+    Spec,
+    addressFamily,
+)
+from ._resolve import IPAddress, resolve
+
+_FAMILY_NAMES = {4: "IPv4", 6: "IPv6"}
+
+
+def _interfaceText(interface: str | bytes) -> str:
+    if isinstance(interface, bytes):
+        interface = interface.decode("idna")
+    if interface.startswith("[") and interface.endswith("]"):
+        interface = interface[1:-1]
+    return interface
+
+
+def _hostOf(address: IPAddress) -> str:
+    # A resolver may give a link-local address's zone only as scopeID.
+    if isinstance(address, IPv6Address) and address.scopeID and "%" not in address.host:
+        return f"{address.host}%{address.scopeID}"
+    return address.host
 
 
 class _TCPServerEndpoint(Described):
     """
-    Listen for TCP connections on one address of one family.
+    Listen for TCP connections on an address, or on every address of a host
+    name, of the families in C{_families}.
     """
 
     _spec: Spec
+    _families: ClassVar[tuple[int, ...]]
+    #: Creates the sockets we configure ourselves; unit tests replace it.
+    _makeSocket: SocketMaker = staticmethod(socket.socket)
 
     def __init__(
-        self, reactor: IReactorTCP, port: int, backlog: int = 50, interface: str = ""
+        self,
+        reactor: IReactorTCP,
+        port: int,
+        backlog: int = 50,
+        interface: str | bytes = "",
+        *,
+        ipv6Only: bool | None = None,
+        reusePort: bool = False,
     ) -> None:
-        """
-        @param reactor: The reactor to listen with.
-        @param port: The port number; C{0} lets the kernel pick one.
-        @param backlog: The size of the listen queue.
-        @param interface: The address to listen on.
-        """
         self._reactor = reactor
         self._port = port
         self._backlog = backlog
-        self._interface = interface
+        self._interface = _interfaceText(interface)
+        self._ipv6Only = ipv6Only
+        self._reusePort = reusePort
 
     def _optionValues(self) -> dict[str, Any]:
-        return {
+        values = {
             "port": self._port,
             "backlog": self._backlog,
             "interface": self._interface,
+            "ipv6Only": self._ipv6Only,
+            "reusePort": self._reusePort,
         }
+        return {option.name: values[option.name] for option in self._spec.options}
+
+    def _error(self, reason: str) -> CannotListenError:
+        return cannotListen(self._interface, self._port, reason)
+
+    def _literal(self, family: int) -> ListenAddress:
+        if family not in self._families:
+            wanted = _FAMILY_NAMES[self._families[0]]
+            raise self._error(
+                f"{self._interface} is an {_FAMILY_NAMES[family]} address, but "
+                f"{self._spec.prefix} listens on {wanted} only"
+            )
+        return ListenAddress(self._interface, family, self._ipv6Only)
+
+    def _wildcards(self) -> list[ListenAddress]:
+        """
+        @return: Where to listen for an empty interface.
+        """
+        raise NotImplementedError()
+
+    def _resolved(self, addresses: list[IPAddress]) -> list[ListenAddress]:
+        if not addresses:
+            wanted = " or ".join(_FAMILY_NAMES[f] for f in self._families)
+            raise self._error(f"{self._interface} has no {wanted} address")
+        return [
+            ListenAddress(
+                _hostOf(a), 6 if isinstance(a, IPv6Address) else 4, self._ipv6Only
+            )
+            for a in addresses
+        ]
+
+    def _listenAll(
+        self, addresses: list[ListenAddress], factory: IProtocolFactory
+    ) -> Deferred[ListeningPorts]:
+        return listenAll(
+            self._reactor,
+            addresses,
+            self._port,
+            factory,
+            self._backlog,
+            self._reusePort,
+            self._makeSocket,
+        )
+
+    def _listen(self, factory: IProtocolFactory) -> Deferred[Any]:
+        if self._interface == "":
+            wildcards = self._wildcards()
+            if len(wildcards) > 1:
+                return self._listenAll(wildcards, factory)
+            address = wildcards[0]
+        else:
+            family = addressFamily(self._interface)
+            if family is None:
+                return self._listenOnName(factory)
+            address = self._literal(family)
+        return defer.succeed(
+            listenOn(
+                self._reactor,
+                address,
+                self._port,
+                factory,
+                self._backlog,
+                self._reusePort,
+                self._makeSocket,
+            )
+        )
+
+    def _listenOnName(self, factory: IProtocolFactory) -> Deferred[ListeningPorts]:
+        if getattr(self._reactor, "nameResolver", None) is None:
+            raise self._error(
+                "a host name needs a reactor with a nameResolver "
+                f"(IReactorPluggableNameResolver), and "
+                f"{type(self._reactor).__name__} has none"
+            )
+        resolving = resolve(
+            self._reactor,  # type: ignore[arg-type]
+            self._interface,
+            self._port,
+            self._families,
+        )
+        return resolving.addCallback(self._resolved).addCallback(
+            self._listenAll, factory
+        )
 
     def listen(self, protocolFactory: IProtocolFactory) -> Deferred[IListeningPort]:
         """
-        Listen on the configured address.
+        Listen on the configured address, or on every address of the
+        configured host name (resolved through C{reactor.nameResolver}, in
+        this endpoint's families only).
 
         @param protocolFactory: The factory for accepted connections.
-        @return: A L{Deferred} that fires with the L{IListeningPort}, or fails
-            with L{twisted.internet.error.CannotListenError}.  Nothing is
-            raised synchronously.
+        @return: A L{Deferred} that fires with the reactor's L{IListeningPort}
+            for an address literal, or with a L{ListeningPorts} for a host
+            name (and for C{tx-host}'s every-interface default); or fails
+            with L{CannotListenError} naming the address and the reason.  If
+            one of several addresses fails, those already open are closed
+            first.  Nothing is raised synchronously; cancelling it during
+            name resolution cancels the resolution.
         """
-        return defer.execute(
-            self._reactor.listenTCP,
-            self._port,
-            # listenTCP is annotated with ServerFactory; any factory works.
-            cast(ServerFactory, protocolFactory),
-            backlog=self._backlog,
-            interface=self._interface,
-        )
+        return defer.maybeDeferred(self._listen, protocolFactory)
 
 
 @implementer(IStreamServerEndpoint)
@@ -72,9 +198,38 @@ class TCP4ServerEndpoint(_TCPServerEndpoint):
     """
     A TCP server endpoint on IPv4; a drop-in for Twisted's class of the same
     name, string prefix C{tx-tcp4}.
+
+    The interface may be a host name: it listens on each of its IPv4
+    addresses, never on an IPv6 one.
     """
 
     _spec = TCP4_SERVER
+    _families = (4,)
+
+    def __init__(
+        self,
+        reactor: IReactorTCP,
+        port: int,
+        backlog: int = 50,
+        interface: str | bytes = "",
+        *,
+        reusePort: bool = False,
+    ) -> None:
+        """
+        @param reactor: The reactor to listen with; it needs
+            C{IReactorSocket} for C{reusePort} and
+            C{IReactorPluggableNameResolver} for a host name.
+        @param port: The port number; C{0} lets the kernel pick one.
+        @param backlog: The size of the listen queue.
+        @param interface: The IPv4 address or host name to listen on; C{""}
+            means every IPv4 interface.
+        @param reusePort: Whether to set C{SO_REUSEPORT}, so that several
+            listeners can share the port.
+        """
+        super().__init__(reactor, port, backlog, interface, reusePort=reusePort)
+
+    def _wildcards(self) -> list[ListenAddress]:
+        return [ListenAddress("", 4)]
 
 
 @implementer(IStreamServerEndpoint)
@@ -82,21 +237,101 @@ class TCP6ServerEndpoint(_TCPServerEndpoint):
     """
     A TCP server endpoint on IPv6; a drop-in for Twisted's class of the same
     name, string prefix C{tx-tcp6}.
+
+    The interface may be a host name (it listens on each of its IPv6
+    addresses, never on an IPv4 one) or a scoped literal (C{fe80::1%eth0}).
     """
 
     _spec = TCP6_SERVER
+    _families = (6,)
 
     def __init__(
         self,
         reactor: IReactorTCP,
         port: int,
         backlog: int = 50,
-        interface: str = "::",
+        interface: str | bytes = "::",
+        *,
+        ipv6Only: bool | None = None,
+        reusePort: bool = False,
     ) -> None:
         """
-        @param reactor: The reactor to listen with.
+        @param reactor: The reactor to listen with; it needs
+            C{IReactorSocket} for C{ipv6Only}, C{reusePort} or a zone, and
+            C{IReactorPluggableNameResolver} for a host name.
         @param port: The port number; C{0} lets the kernel pick one.
         @param backlog: The size of the listen queue.
-        @param interface: The IPv6 address to listen on.
+        @param interface: The IPv6 address or host name to listen on.
+        @param ipv6Only: C{IPV6_V6ONLY}: L{True} refuses IPv4 clients,
+            L{False} accepts them as C{::ffff:a.b.c.d}; L{None} leaves the
+            system default.
+        @param reusePort: Whether to set C{SO_REUSEPORT}.
         """
-        super().__init__(reactor, port, backlog, interface)
+        super().__init__(
+            reactor,
+            port,
+            backlog,
+            interface,
+            ipv6Only=ipv6Only,
+            reusePort=reusePort,
+        )
+
+    def _wildcards(self) -> list[ListenAddress]:
+        # Twisted's TCP6ServerEndpoint listens on IPv4 for "": not ours.
+        return [ListenAddress("::", 6, self._ipv6Only)]
+
+
+@implementer(IStreamServerEndpoint)
+class HostServerEndpoint(_TCPServerEndpoint):
+    """
+    A TCP server endpoint on every IPv4 and IPv6 address of a host name,
+    string prefix C{tx-host}.
+
+    With no interface it listens on every interface of both families: on
+    C{0.0.0.0} and on C{::} with C{IPV6_V6ONLY} set, so that each family
+    has its own socket and IPv4 clients keep their IPv4 addresses (the IPv6
+    socket is skipped on a host without IPv6).  With C{ipv6Only=False} it
+    listens instead on one dual-stack socket on C{::}.
+    """
+
+    _spec = HOST_SERVER
+    _families = (4, 6)
+
+    def __init__(
+        self,
+        reactor: IReactorTCP,
+        port: int,
+        backlog: int = 50,
+        interface: str | bytes = "",
+        *,
+        ipv6Only: bool | None = None,
+        reusePort: bool = False,
+    ) -> None:
+        """
+        @param reactor: The reactor to listen with; it needs
+            C{IReactorSocket} for the IPv6 wildcard, C{ipv6Only},
+            C{reusePort} or a zone, and C{IReactorPluggableNameResolver} for
+            a host name.
+        @param port: The port number; C{0} lets the kernel pick one, the
+            same for every address.
+        @param backlog: The size of each listen queue.
+        @param interface: The host name or address to listen on; C{""}
+            means every interface of both families.
+        @param ipv6Only: C{IPV6_V6ONLY} for the IPv6 addresses; L{None}
+            leaves the system default (except for the C{""} wildcard, see
+            the class).
+        @param reusePort: Whether to set C{SO_REUSEPORT}.
+        """
+        super().__init__(
+            reactor,
+            port,
+            backlog,
+            interface,
+            ipv6Only=ipv6Only,
+            reusePort=reusePort,
+        )
+
+    def _wildcards(self) -> list[ListenAddress]:
+        if self._ipv6Only is False:
+            return [ListenAddress("::", 6, False)]
+        return [ListenAddress("", 4), ListenAddress("::", 6, True, optional=True)]

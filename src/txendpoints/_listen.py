@@ -1,0 +1,337 @@
+"""
+Listening on one or several addresses.
+
+One address goes through C{reactor.listenTCP}, unless it needs a socket option
+that Twisted cannot set (C{IPV6_V6ONLY}, C{SO_REUSEPORT}) or a scoped IPv6
+literal; then we create, configure, bind and listen on the socket ourselves
+and hand it to C{reactor.adoptStreamPort}.  Several addresses are listened on
+in turn and gathered into one L{ListeningPorts}.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from twisted.internet.defer import (
+    Deferred,
+    DeferredList,
+    fail,
+    maybeDeferred,
+    succeed,
+)
+from twisted.internet.error import CannotListenError
+from twisted.internet.interfaces import (
+    IAddress,
+    IListeningPort,
+    IProtocolFactory,
+    IReactorSocket,
+)
+from twisted.internet.protocol import ServerFactory
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+_log = Logger()
+
+#: Looked up once so that tests can pretend the platform lacks them.
+_SO_REUSEPORT: int | None = getattr(socket, "SO_REUSEPORT", None)
+_IPV6_V6ONLY: int | None = getattr(socket, "IPV6_V6ONLY", None)
+
+#: C{socket.socket}, or a stand-in in unit tests that must not open sockets.
+SocketMaker = Callable[[int, int], socket.socket]
+
+#: Errors that mean this host has no IPv6 at all, for an optional address.
+_NO_FAMILY = frozenset({errno.EAFNOSUPPORT, errno.EADDRNOTAVAIL, errno.EPROTONOSUPPORT})
+
+
+def cannotListen(host: str, port: int, reason: str | OSError) -> CannotListenError:
+    """
+    Build Twisted's L{CannotListenError}, whose constructor is untyped.
+
+    @param host: The address or name that could not be listened on.
+    @param port: The port number.
+    @param reason: The OS error, or a sentence saying why.
+    @return: The error, to be raised.
+    """
+    return CannotListenError(host, port, reason)  # type: ignore[no-untyped-call]
+
+
+@dataclass(frozen=True)
+class ListenAddress:
+    """
+    One address to listen on.
+
+    @ivar host: The address literal as C{listenTCP} takes it (C{""} is the
+        IPv4 wildcard); an IPv6 literal may carry a C{%zone}.
+    @ivar family: C{4} or C{6}.
+    @ivar ipv6Only: The C{IPV6_V6ONLY} value to set, or L{None} for the
+        system default.  Ignored for IPv4.
+    @ivar optional: Whether to skip this address, rather than fail, when the
+        host does not support its family at all.
+    """
+
+    host: str
+    family: int
+    ipv6Only: bool | None = None
+    optional: bool = False
+
+
+@implementer(IListeningPort)
+class ListeningPorts:
+    """
+    Several listening ports that start, stop and report as one.
+
+    @ivar ports: The ports, in the order they were opened.
+    """
+
+    def __init__(self, ports: Sequence[IListeningPort]) -> None:
+        """
+        @param ports: At least one listening port.
+        """
+        self.ports = tuple(ports)
+
+    def startListening(self) -> None:
+        """
+        Start every port listening again.
+        """
+        for port in self.ports:
+            port.startListening()
+
+    def stopListening(self) -> Deferred[None]:
+        """
+        Stop every port.
+
+        @return: A L{Deferred} that fires when all have stopped, failing with
+            the first failure if any of them failed to stop.
+        """
+        stopping = [maybeDeferred(port.stopListening) for port in self.ports]
+
+        def allStopped(results: list[tuple[bool, Any]]) -> Failure | None:
+            for ok, result in results:
+                if not ok:
+                    return cast(Failure, result)
+            return None
+
+        return DeferredList(stopping, consumeErrors=True).addCallback(allStopped)
+
+    def getHost(self) -> IAddress:
+        """
+        @return: The address of the first port.
+        """
+        return self.ports[0].getHost()
+
+    def getHosts(self) -> list[IAddress]:
+        """
+        @return: The address of every port, in the order they were opened.
+        """
+        return [port.getHost() for port in self.ports]
+
+    def __repr__(self) -> str:
+        return f"<ListeningPorts on {', '.join(map(str, self.getHosts()))}>"
+
+
+def _sockaddr(address: ListenAddress, port: int) -> tuple[Any, ...]:
+    if address.family == 4:
+        return (address.host or "0.0.0.0", port)
+    host, _, zone = address.host.partition("%")
+    scope = 0
+    if zone.isdigit():
+        scope = int(zone)
+    elif zone:
+        try:
+            scope = socket.if_nametoindex(zone)
+        except OSError:
+            raise cannotListen(
+                address.host,
+                port,
+                f"zone {zone!r} is not a network interface on this host",
+            ) from None
+    return (host, port, 0, scope)
+
+
+def _whyAdopt(address: ListenAddress, reusePort: bool) -> str:
+    reasons = []
+    if address.family == 6 and address.ipv6Only is not None:
+        reasons.append(f"ipv6Only={'yes' if address.ipv6Only else 'no'}")
+    if reusePort:
+        reasons.append("reusePort=yes")
+    if "%" in address.host:
+        reasons.append(f"the zone of {address.host}")
+    return " and ".join(reasons)
+
+
+def _socketOptions(
+    address: ListenAddress, port: int, reusePort: bool
+) -> list[tuple[int, int, int]]:
+    options = []
+    if os.name == "posix":
+        # As Twisted's listenTCP: a restarted server need not wait out
+        # TIME_WAIT connections of its predecessor.
+        options.append((socket.SOL_SOCKET, socket.SO_REUSEADDR, 1))
+    if address.family == 6 and address.ipv6Only is not None:
+        if _IPV6_V6ONLY is None:
+            raise cannotListen(
+                address.host, port, "ipv6Only is not supported on this platform"
+            )
+        options.append((socket.IPPROTO_IPV6, _IPV6_V6ONLY, int(address.ipv6Only)))
+    if reusePort:
+        if _SO_REUSEPORT is None:
+            raise cannotListen(
+                address.host, port, "reusePort is not supported on this platform"
+            )
+        options.append((socket.SOL_SOCKET, _SO_REUSEPORT, 1))
+    return options
+
+
+def _adopt(
+    reactor: Any,
+    address: ListenAddress,
+    port: int,
+    factory: IProtocolFactory,
+    backlog: int,
+    reusePort: bool,
+    makeSocket: SocketMaker,
+) -> IListeningPort:
+    if not IReactorSocket.providedBy(reactor):
+        raise cannotListen(
+            address.host,
+            port,
+            f"{_whyAdopt(address, reusePort)} needs a reactor that can adopt "
+            f"sockets (IReactorSocket), and {type(reactor).__name__} cannot",
+        )
+    options = _socketOptions(address, port, reusePort)
+    sockaddr = _sockaddr(address, port)
+    family = socket.AF_INET6 if address.family == 6 else socket.AF_INET
+    try:
+        sock = makeSocket(family, socket.SOCK_STREAM)
+    except OSError as e:
+        raise cannotListen(address.host, port, e) from None
+    try:
+        for option in options:
+            sock.setsockopt(*option)
+        sock.setblocking(False)
+        sock.bind(sockaddr)
+        sock.listen(backlog)
+        # The reactor takes a duplicate of the descriptor; ours is closed below.
+        return reactor.adoptStreamPort(
+            sock.fileno(), family, cast(ServerFactory, factory)
+        )
+    except OSError as e:
+        raise cannotListen(address.host, port, e) from None
+    finally:
+        sock.close()
+
+
+def listenOn(
+    reactor: Any,
+    address: ListenAddress,
+    port: int,
+    factory: IProtocolFactory,
+    backlog: int,
+    reusePort: bool = False,
+    makeSocket: SocketMaker = socket.socket,
+) -> IListeningPort:
+    """
+    Listen on one address.
+
+    @param reactor: An L{IReactorTCP}; also an L{IReactorSocket} if the
+        address needs a socket of our own.
+    @param address: Where to listen.
+    @param port: The port number; C{0} lets the kernel pick one.
+    @param factory: The factory for accepted connections.
+    @param backlog: The size of the listen queue.
+    @param reusePort: Whether to set C{SO_REUSEPORT}.
+    @param makeSocket: Creates the socket when we create it ourselves.
+    @return: The reactor's listening port.
+    @raise CannotListenError: If the address cannot be listened on; the
+        error names the address and the reason.
+    """
+    ownSocket = (
+        reusePort
+        or "%" in address.host
+        or (address.family == 6 and address.ipv6Only is not None)
+    )
+    if not ownSocket:
+        return cast(
+            IListeningPort,
+            reactor.listenTCP(
+                port,
+                # listenTCP is annotated with ServerFactory; any factory works.
+                cast(ServerFactory, factory),
+                backlog=backlog,
+                interface=address.host,
+            ),
+        )
+    return _adopt(reactor, address, port, factory, backlog, reusePort, makeSocket)
+
+
+def _closeThenFail(opened: list[IListeningPort], error: Exception) -> Deferred[Any]:
+    if not opened:
+        return fail(error)
+
+    def closed(result: object) -> None:
+        if isinstance(result, Failure):
+            _log.failure(
+                "Could not close a listener after another failed",
+                failure=result,
+            )
+        raise error
+
+    return ListeningPorts(opened).stopListening().addBoth(closed)
+
+
+def listenAll(
+    reactor: Any,
+    addresses: Sequence[ListenAddress],
+    port: int,
+    factory: IProtocolFactory,
+    backlog: int,
+    reusePort: bool = False,
+    makeSocket: SocketMaker = socket.socket,
+) -> Deferred[ListeningPorts]:
+    """
+    Listen on every address, as one port.
+
+    With port C{0}, the number the kernel gives the first address is used
+    for the rest, so that all share one port number.
+
+    @param reactor: See L{listenOn}.
+    @param addresses: Where to listen, in order; at least one.
+    @param port: See L{listenOn}.
+    @param factory: See L{listenOn}.
+    @param backlog: See L{listenOn}.
+    @param reusePort: See L{listenOn}.
+    @param makeSocket: See L{listenOn}.
+    @return: A L{Deferred} firing with a L{ListeningPorts}.  If one address
+        fails, the ports already open are stopped first, then the Deferred
+        fails with that address's error.
+    """
+    opened: list[IListeningPort] = []
+    number = port
+    for address in addresses:
+        try:
+            listening = listenOn(
+                reactor, address, number, factory, backlog, reusePort, makeSocket
+            )
+        except CannotListenError as e:
+            reason = getattr(e.socketError, "errno", None)
+            if address.optional and reason in _NO_FAMILY:
+                continue
+            return _closeThenFail(opened, e)
+        except Exception as e:
+            return _closeThenFail(opened, e)
+        opened.append(listening)
+        if number == 0:
+            number = cast(Any, listening.getHost()).port
+    if not opened:
+        return fail(
+            cannotListen(
+                addresses[0].host, port, "this host supports none of its families"
+            )
+        )
+    return succeed(ListeningPorts(opened))

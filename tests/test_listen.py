@@ -1,0 +1,385 @@
+"""
+Tests for L{txendpoints._listen}: one address through C{listenTCP} or an
+adopted socket, several addresses as one L{ListeningPorts}.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+
+from twisted.internet.address import IPv4Address, IPv6Address
+from twisted.internet.defer import Deferred
+from twisted.internet.error import CannotListenError
+from twisted.internet.interfaces import IListeningPort
+from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.testing import MemoryReactor
+from twisted.trial.unittest import SynchronousTestCase
+from zope.interface.verify import verifyObject
+
+from txendpoints import ListeningPorts, _listen
+from txendpoints._listen import ListenAddress, listenAll, listenOn
+
+from ._listenfakes import (
+    REUSEADDR,
+    REUSEPORT,
+    V6ONLY,
+    FakePort,
+    FakeSocket,
+    PortReactor,
+    makeFakeSocket,
+)
+
+
+class TCPOnly:
+    """
+    A reactor with C{listenTCP} but no C{IReactorSocket}.
+    """
+
+    def listenTCP(self, *args: object, **kwargs: object) -> None:
+        raise AssertionError("not expected")
+
+
+class ListeningPortsTests(SynchronousTestCase):
+    """
+    L{ListeningPorts} starts, stops and reports several ports as one.
+    """
+
+    def setUp(self) -> None:
+        self.a = FakePort(IPv4Address("TCP", "127.0.0.1", 80))
+        self.b = FakePort(IPv6Address("TCP", "::1", 80))
+        self.ports = ListeningPorts([self.a, self.b])
+
+    def test_provides(self) -> None:
+        self.assertTrue(verifyObject(IListeningPort, self.ports))
+
+    def test_hosts(self) -> None:
+        self.assertEqual(self.ports.getHost(), IPv4Address("TCP", "127.0.0.1", 80))
+        self.assertEqual(
+            self.ports.getHosts(),
+            [IPv4Address("TCP", "127.0.0.1", 80), IPv6Address("TCP", "::1", 80)],
+        )
+
+    def test_startListening(self) -> None:
+        self.ports.startListening()
+        self.assertEqual((self.a.started, self.b.started), (1, 1))
+
+    def test_stopWaitsForAll(self) -> None:
+        d = self.ports.stopListening()
+        assert self.a.stopping is not None and self.b.stopping is not None
+        self.b.stopping.callback(None)
+        self.assertNoResult(d)
+        self.a.stopping.callback(None)
+        self.assertIsNone(self.successResultOf(d))
+
+    def test_stopFailure(self) -> None:
+        """
+        A port that fails to stop fails the whole stop, but only once every
+        port has stopped.
+        """
+        d = self.ports.stopListening()
+        assert self.a.stopping is not None and self.b.stopping is not None
+        self.a.stopping.errback(RuntimeError("stuck"))
+        self.assertNoResult(d)
+        self.b.stopping.callback(None)
+        self.failureResultOf(d, RuntimeError)
+
+    def test_stopSynchronousPorts(self) -> None:
+        """
+        Ports whose C{stopListening} returns L{None} (as Twisted's fakes do)
+        are stopped at once.
+        """
+        reactor = MemoryReactor()
+        factory = Factory.forProtocol(Protocol)
+        ports = ListeningPorts(
+            [reactor.listenTCP(80, factory), reactor.listenTCP(81, factory)]
+        )
+        self.assertIsNone(self.successResultOf(ports.stopListening()))
+
+    def test_repr(self) -> None:
+        self.assertEqual(
+            repr(self.ports),
+            "<ListeningPorts on IPv4Address(type='TCP', host='127.0.0.1', "
+            "port=80), IPv6Address(type='TCP', host='::1', port=80, "
+            "flowInfo=0, scopeID=0)>",
+        )
+
+
+class ListenOnTests(SynchronousTestCase):
+    """
+    L{listenOn} uses C{listenTCP} unless an option needs our own socket,
+    which it configures, binds and hands to C{adoptStreamPort}.
+    """
+
+    def setUp(self) -> None:
+        FakeSocket.reset()
+        self.addCleanup(FakeSocket.reset)
+        self.reactor = MemoryReactor()
+        self.factory = Factory.forProtocol(Protocol)
+
+    def listen(
+        self, address: ListenAddress, port: int = 80, reusePort: bool = False
+    ) -> IListeningPort:
+        return listenOn(
+            self.reactor, address, port, self.factory, 7, reusePort, makeFakeSocket
+        )
+
+    def test_plain(self) -> None:
+        self.listen(ListenAddress("::1", 6))
+        self.assertEqual(self.reactor.tcpServers, [(80, self.factory, 7, "::1")])
+        self.assertEqual(FakeSocket.made, [])
+
+    def test_ipv6Only(self) -> None:
+        for value in (True, False):
+            FakeSocket.reset()
+            self.listen(ListenAddress("::1", 6, value))
+            [sock] = FakeSocket.made
+            self.assertEqual(sock.family, socket.AF_INET6)
+            self.assertEqual(sock.option(*V6ONLY), int(value))
+            self.assertEqual(sock.option(*REUSEADDR), 1)
+            self.assertIsNone(sock.option(*REUSEPORT))
+            self.assertEqual(sock.bound, ("::1", 80, 0, 0))
+            self.assertEqual(sock.backlog, 7)
+            self.assertFalse(sock.blocking)
+            self.assertTrue(sock.closed)
+        self.assertEqual(
+            self.reactor.adoptedPorts,
+            [(42, socket.AF_INET6, self.factory)] * 2,
+        )
+        self.assertEqual(self.reactor.tcpServers, [])
+
+    def test_ipv6OnlyIgnoredForIPv4(self) -> None:
+        self.listen(ListenAddress("127.0.0.1", 4, True))
+        self.assertEqual(self.reactor.tcpServers, [(80, self.factory, 7, "127.0.0.1")])
+
+    def test_reusePort(self) -> None:
+        self.listen(ListenAddress("", 4), reusePort=True)
+        [sock] = FakeSocket.made
+        self.assertEqual(sock.family, socket.AF_INET)
+        self.assertEqual(sock.option(*REUSEPORT), 1)
+        self.assertIsNone(sock.option(*V6ONLY))
+        self.assertEqual(sock.bound, ("0.0.0.0", 80))
+        self.assertEqual(
+            self.reactor.adoptedPorts, [(42, socket.AF_INET, self.factory)]
+        )
+
+    def test_numericZone(self) -> None:
+        self.listen(ListenAddress("fe80::1%2", 6))
+        [sock] = FakeSocket.made
+        self.assertEqual(sock.bound, ("fe80::1", 80, 0, 2))
+        self.assertIsNone(sock.option(*V6ONLY))
+        self.assertEqual(len(self.reactor.adoptedPorts), 1)
+
+    def test_namedZone(self) -> None:
+        index, name = socket.if_nameindex()[0]
+        self.listen(ListenAddress(f"fe80::1%{name}", 6))
+        self.assertEqual(FakeSocket.made[0].bound, ("fe80::1", 80, 0, index))
+
+    def test_badZone(self) -> None:
+        with self.assertRaises(CannotListenError) as e:
+            self.listen(ListenAddress("fe80::1%nosuchif0", 6))
+        self.assertEqual(
+            str(e.exception),
+            "Couldn't listen on fe80::1%nosuchif0:80: zone 'nosuchif0' is not a "
+            "network interface on this host.",
+        )
+        self.assertEqual(FakeSocket.made, [])
+
+    def test_bindFails(self) -> None:
+        """
+        A bind error becomes a L{CannotListenError} naming the address and
+        carrying the OS error; the socket is closed.
+        """
+        FakeSocket.failBind = OSError(errno.EADDRINUSE, "Address already in use")
+        with self.assertRaises(CannotListenError) as e:
+            self.listen(ListenAddress("::1", 6, True))
+        self.assertEqual(
+            str(e.exception),
+            "Couldn't listen on ::1:80: [Errno 98] Address already in use.",
+        )
+        self.assertIs(e.exception.socketError, FakeSocket.failBind)
+        self.assertTrue(FakeSocket.made[0].closed)
+        self.assertEqual(self.reactor.adoptedPorts, [])
+
+    def test_createFails(self) -> None:
+        FakeSocket.failCreate = OSError(errno.EAFNOSUPPORT, "no IPv6")
+        with self.assertRaises(CannotListenError) as e:
+            self.listen(ListenAddress("::1", 6, True))
+        self.assertIs(e.exception.socketError, FakeSocket.failCreate)
+
+    def test_noReusePortOnPlatform(self) -> None:
+        self.patch(_listen, "_SO_REUSEPORT", None)
+        with self.assertRaises(CannotListenError) as e:
+            self.listen(ListenAddress("127.0.0.1", 4), reusePort=True)
+        self.assertEqual(
+            str(e.exception),
+            "Couldn't listen on 127.0.0.1:80: reusePort is not supported on "
+            "this platform.",
+        )
+        self.assertEqual(FakeSocket.made, [])
+
+    def test_noIPv6OnlyOnPlatform(self) -> None:
+        self.patch(_listen, "_IPV6_V6ONLY", None)
+        with self.assertRaises(CannotListenError) as e:
+            self.listen(ListenAddress("::1", 6, False))
+        self.assertEqual(
+            str(e.exception),
+            "Couldn't listen on ::1:80: ipv6Only is not supported on this platform.",
+        )
+
+    def test_reactorCannotAdopt(self) -> None:
+        with self.assertRaises(CannotListenError) as e:
+            listenOn(
+                TCPOnly(),
+                ListenAddress("fe80::1%2", 6, True),
+                80,
+                self.factory,
+                50,
+                True,
+                makeFakeSocket,
+            )
+        self.assertEqual(
+            str(e.exception),
+            "Couldn't listen on fe80::1%2:80: ipv6Only=yes and reusePort=yes and "
+            "the zone of fe80::1%2 needs a reactor that can adopt sockets "
+            "(IReactorSocket), and TCPOnly cannot.",
+        )
+        self.assertEqual(FakeSocket.made, [])
+
+
+class ListenAllTests(SynchronousTestCase):
+    """
+    L{listenAll} listens on every address as one port, or on none.
+    """
+
+    def setUp(self) -> None:
+        FakeSocket.reset()
+        self.addCleanup(FakeSocket.reset)
+        self.reactor = PortReactor()
+        self.factory = Factory.forProtocol(Protocol)
+
+    def listenAll(
+        self, addresses: list[ListenAddress], port: int = 0
+    ) -> Deferred[ListeningPorts]:
+        return listenAll(
+            self.reactor, addresses, port, self.factory, 50, False, makeFakeSocket
+        )
+
+    def test_portZeroShared(self) -> None:
+        """
+        With port 0, the number the first address got is asked for the rest.
+        """
+        ports = self.successResultOf(
+            self.listenAll([ListenAddress("127.0.0.1", 4), ListenAddress("::1", 6)])
+        )
+        self.assertEqual([args[0] for args in self.reactor.tcpServers], [0, 40001])
+        self.assertEqual(
+            ports.getHosts(),
+            [IPv4Address("TCP", "127.0.0.1", 40001), IPv6Address("TCP", "::1", 40001)],
+        )
+
+    def test_fixedPort(self) -> None:
+        self.successResultOf(
+            self.listenAll(
+                [ListenAddress("10.0.0.1", 4), ListenAddress("10.0.0.2", 4)], 8080
+            )
+        )
+        self.assertEqual(
+            [(a[0], a[3]) for a in self.reactor.tcpServers],
+            [(8080, "10.0.0.1"), (8080, "10.0.0.2")],
+        )
+
+    def test_partialFailureClosesOthers(self) -> None:
+        """
+        When one address fails, the ports already open are stopped, and only
+        then does the Deferred fail with that address's own error.
+        """
+        refused = OSError(errno.EADDRINUSE, "Address already in use")
+        self.reactor.refuse[("::1", 40001)] = refused
+        d = self.listenAll(
+            [
+                ListenAddress("127.0.0.1", 4),
+                ListenAddress("::1", 6),
+                ListenAddress("10.0.0.1", 4),
+            ]
+        )
+        [first] = self.reactor.ports
+        self.assertEqual(len(self.reactor.tcpServers), 2)
+        self.assertNoResult(d)
+        assert first.stopping is not None
+        first.stopping.callback(None)
+        error = self.failureResultOf(d, CannotListenError).value
+        self.assertEqual(
+            str(error),
+            "Couldn't listen on ::1:40001: [Errno 98] Address already in use.",
+        )
+        self.assertIs(error.socketError, refused)
+
+    def test_closeFailureLogged(self) -> None:
+        """
+        If closing the open ports fails too, that is logged and the listen
+        error is still the one delivered.
+        """
+        self.reactor.refuse[("::1", 40001)] = OSError(errno.EADDRNOTAVAIL, "nope")
+        d = self.listenAll([ListenAddress("127.0.0.1", 4), ListenAddress("::1", 6)])
+        stopping = self.reactor.ports[0].stopping
+        assert stopping is not None
+        stopping.errback(RuntimeError("stuck"))
+        self.failureResultOf(d, CannotListenError)
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+
+    def test_otherErrorClosesOthers(self) -> None:
+        """
+        An unexpected exception from the reactor also closes the open ports
+        and then arrives unchanged.
+        """
+        listenTCP = self.reactor.listenTCP
+
+        def brokenForIPv6(port: int, factory: object, **kwargs: str) -> FakePort:
+            if ":" in kwargs["interface"]:
+                raise ZeroDivisionError()
+            return listenTCP(port, factory, **kwargs)  # type: ignore[arg-type]
+
+        self.patch(self.reactor, "listenTCP", brokenForIPv6)
+        d = self.listenAll([ListenAddress("127.0.0.1", 4), ListenAddress("::1", 6)])
+        self.assertNoResult(d)
+        stopping = self.reactor.ports[0].stopping
+        assert stopping is not None
+        stopping.callback(None)
+        self.failureResultOf(d, ZeroDivisionError)
+
+    def test_firstFailsNothingToClose(self) -> None:
+        self.reactor.refuse[("127.0.0.1", 0)] = OSError(errno.EACCES, "denied")
+        d = self.listenAll([ListenAddress("127.0.0.1", 4), ListenAddress("::1", 6)])
+        self.failureResultOf(d, CannotListenError)
+        self.assertEqual(len(self.reactor.tcpServers), 1)
+
+    def test_optionalSkipped(self) -> None:
+        """
+        An optional address whose family this host lacks is left out.
+        """
+        FakeSocket.failCreate = OSError(errno.EAFNOSUPPORT, "no IPv6")
+        ports = self.successResultOf(
+            self.listenAll(
+                [ListenAddress("", 4), ListenAddress("::", 6, True, optional=True)]
+            )
+        )
+        self.assertEqual(ports.getHosts(), [IPv4Address("TCP", "0.0.0.0", 40001)])
+
+    def test_optionalOtherErrorFails(self) -> None:
+        FakeSocket.failBind = OSError(errno.EADDRINUSE, "Address already in use")
+        d = self.listenAll(
+            [ListenAddress("", 4), ListenAddress("::", 6, True, optional=True)]
+        )
+        stopping = self.reactor.ports[0].stopping
+        assert stopping is not None
+        stopping.callback(None)
+        self.failureResultOf(d, CannotListenError)
+
+    def test_allOptionalSkipped(self) -> None:
+        FakeSocket.failCreate = OSError(errno.EAFNOSUPPORT, "no IPv6")
+        d = self.listenAll([ListenAddress("::", 6, True, optional=True)], 80)
+        self.assertEqual(
+            str(self.failureResultOf(d, CannotListenError).value),
+            "Couldn't listen on :::80: this host supports none of its families.",
+        )
