@@ -7,10 +7,13 @@ that uses C{serverFromString} or C{clientFromString}.
 """
 
 from ._options import EndpointStringError, describe
+from ._stdio import StandardIOClientEndpoint, StandardIOServerEndpoint
 from ._tcp import TCP4ServerEndpoint, TCP6ServerEndpoint
 
 __all__ = [
     "EndpointStringError",
+    "StandardIOClientEndpoint",
+    "StandardIOServerEndpoint",
     "TCP4ServerEndpoint",
     "TCP6ServerEndpoint",
     "describe",
