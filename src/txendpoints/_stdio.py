@@ -22,6 +22,7 @@ from weakref import WeakKeyDictionary
 
 from twisted.internet import defer
 from twisted.internet._posixstdio import PipeAddress, StandardIO
+from twisted.internet.abstract import FileDescriptor
 from twisted.internet.defer import Deferred
 from twisted.internet.error import (
     CannotListenError,
@@ -65,14 +66,18 @@ class _RestoresMode:
         self._wasNonBlocking = bool(fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_NONBLOCK)
 
     def _restoreMode(self) -> None:
-        flags = fcntl.fcntl(self.fd, fcntl.F_GETFL)
-        wanted = (
-            (flags | os.O_NONBLOCK)
-            if self._wasNonBlocking
-            else (flags & ~os.O_NONBLOCK)
-        )
-        if wanted != flags:
-            fcntl.fcntl(self.fd, fcntl.F_SETFL, wanted)
+        try:
+            flags = fcntl.fcntl(self.fd, fcntl.F_GETFL)
+            wanted = (
+                (flags | os.O_NONBLOCK)
+                if self._wasNonBlocking
+                else (flags & ~os.O_NONBLOCK)
+            )
+            if wanted != flags:
+                fcntl.fcntl(self.fd, fcntl.F_SETFL, wanted)
+        except OSError:
+            # Already closed by its owner: there is no mode left to restore.
+            pass
 
 
 class _Reader(_RestoresMode, ProcessReader):
@@ -91,9 +96,12 @@ class _Writer(_RestoresMode, ProcessWriter):
         super().__init__(reactor, proc, name, fileno)
 
     def connectionLost(self, reason: Failure) -> None:
-        # ProcessWriter makes the descriptor blocking first; undo that after.
-        super().connectionLost(reason)
+        # ProcessWriter.connectionLost less its unconditional setBlocking:
+        # the mode must be back before the protocol hears, as its
+        # connectionLost may well close the descriptor.
+        FileDescriptor.connectionLost(self, reason)
         self._restoreMode()
+        self.proc.childConnectionLost(self.name, reason)
 
 
 class _StandardIO(StandardIO):
