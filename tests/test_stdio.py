@@ -23,11 +23,14 @@ from twisted.internet.interfaces import (
     IHalfCloseableProtocol,
     IListeningPort,
     IStreamClientEndpoint,
+    IStreamClientEndpointStringParserWithReactor,
     IStreamServerEndpoint,
+    IStreamServerEndpointStringParser,
 )
 from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.stdio import PipeAddress
 from twisted.internet.testing import MemoryReactorClock
+from twisted.plugin import getPlugins
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
@@ -39,6 +42,7 @@ from txendpoints import (
     StandardIOServerEndpoint,
     describe,
 )
+from txendpoints._parsers import stdioClient, stdioServer
 from txendpoints._stdio import _StandardIO
 
 
@@ -321,6 +325,16 @@ class ServerEndpointTests(SynchronousTestCase):
         writer.flush()
         self.successResultOf(serverFor(self.reactor).listen(self.factory))
 
+    def test_plainObjectReactor(self) -> None:
+        """
+        A reactor that cannot be weakly referenced still has its
+        descriptors tracked.
+        """
+        reactor: Any = type("Slotted", (), {"__slots__": ("made",)})()
+        reactor.made = []
+        self.successResultOf(serverFor(reactor).listen(self.factory))
+        self.failureResultOf(serverFor(reactor).listen(self.factory), CannotListenError)
+
     def test_otherReactorIndependent(self) -> None:
         self.listen()
         self.successResultOf(serverFor(Reactor()).listen(self.factory))
@@ -595,6 +609,18 @@ class StringTests(SynchronousTestCase):
 
     def setUp(self) -> None:
         self.reactor = Reactor()
+
+    def test_plugins(self) -> None:
+        self.assertTrue(verifyObject(IStreamServerEndpointStringParser, stdioServer))
+        self.assertTrue(
+            verifyObject(IStreamClientEndpointStringParserWithReactor, stdioClient)
+        )
+        self.assertIn(stdioServer, list(getPlugins(IStreamServerEndpointStringParser)))
+        self.assertIn(
+            stdioClient,
+            list(getPlugins(IStreamClientEndpointStringParserWithReactor)),
+        )
+        self.assertEqual(repr(stdioClient), "<ClientParser tx-stdio>")
 
     def test_server(self) -> None:
         self.assertEqual(

@@ -21,6 +21,10 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from twisted.internet import defer
+
+# The POSIX module by name: we subclass the POSIX StandardIO (fcntl and pipe
+# readers below are POSIX too), and through twisted.internet.stdio type
+# checkers see the Windows class.
 from twisted.internet._posixstdio import PipeAddress, StandardIO
 from twisted.internet.abstract import FileDescriptor
 from twisted.internet.defer import Deferred
@@ -216,8 +220,17 @@ class _StandardIO(StandardIO):
 
 # Which descriptors are in use by a live standard-I/O connection, per
 # reactor: a second reader registered on the same descriptor would steal
-# half the input.
+# half the input.  A reactor that cannot be weakly referenced keeps its
+# entry for the life of the process.
 _inUse: WeakKeyDictionary[object, set[int]] = WeakKeyDictionary()
+_inUseStrong: dict[int, tuple[object, set[int]]] = {}
+
+
+def _claimed(reactor: object) -> set[int]:
+    try:
+        return _inUse.setdefault(reactor, set())
+    except TypeError:
+        return _inUseStrong.setdefault(id(reactor), (reactor, set()))[1]
 
 
 def _claim(reactor: object, stdin: int, stdout: int) -> Callable[[], None]:
@@ -233,7 +246,7 @@ def _claim(reactor: object, stdin: int, stdout: int) -> Callable[[], None]:
             f"stdin and stdout are both file descriptor {stdin}; a reactor "
             "cannot watch one descriptor with two readers"
         )
-    claimed = _inUse.setdefault(reactor, set())
+    claimed = _claimed(reactor)
     for fd in (stdin, stdout):
         if fd in claimed:
             raise ValueError(
