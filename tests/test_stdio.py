@@ -1,5 +1,6 @@
 """
-Tests for the standard-I/O endpoints in L{txendpoints._stdio}.
+Tests for the standard-I/O endpoints in L{txendpoints._stdio} and their
+transport in L{txendpoints._stdiotransport}.
 
 The descriptors are fakes (L{FakeReader}, L{FakeWriter}) standing in for
 Twisted's C{ProcessReader} and C{ProcessWriter}, so that everything above
@@ -43,7 +44,7 @@ from txendpoints import (
     describe,
 )
 from txendpoints._parsers import stdioClient, stdioServer
-from txendpoints._stdio import _StandardIO
+from txendpoints._stdiotransport import _StandardIO
 
 
 class FakeWriter:

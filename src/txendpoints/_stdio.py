@@ -1,44 +1,33 @@
-# Twisted's stdio, process and error modules are unannotated; every call into
-# them would otherwise need its own ignore.
+# Twisted's error module is unannotated; every exception we raise from it
+# would otherwise need its own ignore.
 # mypy: disallow-untyped-calls=False
 """
 Standard-I/O endpoints: the process's stdin and stdout as one connection.
 
-Built on Twisted's L{twisted.internet.stdio.StandardIO}; L{_StandardIO}
-changes only what Twisted gets wrong for an endpoint: it tells us when the
-protocol has seen C{connectionLost}, flushes written data before a
-non-half-closeable protocol is disconnected at end of input, always ends in
-C{connectionLost} once both halves are gone, and puts each descriptor back
-in the blocking mode it found it in.
+The transport is L{txendpoints._stdiotransport._StandardIO}, Twisted's
+C{StandardIO} with its endpoint-facing gaps filled; this module adds the
+listening port, the client, and the rule that one descriptor serves one
+connection at a time.
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
 from collections.abc import Callable
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from twisted.internet import defer
-
-# The POSIX module by name: we subclass the POSIX StandardIO (fcntl and pipe
-# readers below are POSIX too), and through twisted.internet.stdio type
-# checkers see the Windows class.
-from twisted.internet._posixstdio import PipeAddress, StandardIO
-from twisted.internet.abstract import FileDescriptor
+from twisted.internet._posixstdio import PipeAddress
 from twisted.internet.defer import Deferred
 from twisted.internet.error import (
     CannotListenError,
     ConnectError,
     ConnectingCancelledError,
-    ConnectionDone,
     NoProtocol,
 )
 from twisted.internet.interfaces import (
     IAddress,
     IDelayedCall,
-    IHalfCloseableProtocol,
     IListeningPort,
     IProtocol,
     IProtocolFactory,
@@ -47,176 +36,10 @@ from twisted.internet.interfaces import (
     IStreamClientEndpoint,
     IStreamServerEndpoint,
 )
-from twisted.internet.process import ProcessReader, ProcessWriter
-from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from ._options import STDIO_CLIENT, STDIO_SERVER, Described, EndpointStringError, Spec
-
-
-class _RestoresMode:
-    """
-    Mixin for Twisted's pipe reader and writer: remember whether the
-    descriptor was non-blocking and put that back when the half is lost.
-
-    O_NONBLOCK belongs to the open file description, which a terminal or
-    pipe shares with the parent shell and siblings; Twisted leaves stdin
-    non-blocking for good, which breaks whoever reads it next.
-    """
-
-    fd: int
-
-    def _rememberMode(self, fd: int) -> None:
-        self._wasNonBlocking = bool(fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_NONBLOCK)
-
-    def _restoreMode(self) -> None:
-        try:
-            flags = fcntl.fcntl(self.fd, fcntl.F_GETFL)
-            wanted = (
-                (flags | os.O_NONBLOCK)
-                if self._wasNonBlocking
-                else (flags & ~os.O_NONBLOCK)
-            )
-            if wanted != flags:
-                fcntl.fcntl(self.fd, fcntl.F_SETFL, wanted)
-        except OSError:
-            # Already closed by its owner: there is no mode left to restore.
-            pass
-
-
-class _Reader(_RestoresMode, ProcessReader):
-    def __init__(self, reactor: Any, proc: Any, name: str, fileno: int) -> None:
-        self._rememberMode(fileno)
-        super().__init__(reactor, proc, name, fileno)
-
-    def connectionLost(self, reason: Failure) -> None:
-        self._restoreMode()
-        super().connectionLost(reason)
-
-
-class _Writer(_RestoresMode, ProcessWriter):
-    def __init__(self, reactor: Any, proc: Any, name: str, fileno: int) -> None:
-        self._rememberMode(fileno)
-        super().__init__(reactor, proc, name, fileno)
-
-    def connectionLost(self, reason: Failure) -> None:
-        # ProcessWriter.connectionLost less its unconditional setBlocking:
-        # the mode must be back before the protocol hears, as its
-        # connectionLost may well close the descriptor.
-        FileDescriptor.connectionLost(self, reason)
-        self._restoreMode()
-        self.proc.childConnectionLost(self.name, reason)
-
-
-class _StandardIO(StandardIO):
-    """
-    L{StandardIO} that reports its end and never drops written data.
-
-    @cvar _readerFactory: Builds the stdin half, as L{ProcessReader}.
-    @cvar _writerFactory: Builds the stdout half, as L{ProcessWriter}.
-    """
-
-    _readerFactory: Callable[..., Any] = _Reader
-    _writerFactory: Callable[..., Any] = _Writer
-    _readReason: Failure | None = None
-    _writeRequested = False
-
-    def __init__(
-        self, proto: IProtocol, stdin: int, stdout: int, reactor: IReactorFDSet
-    ) -> None:
-        """
-        Connect C{proto} to the two descriptors.  Unlike L{StandardIO}, a
-        failure part way (a closed descriptor, C{connectionMade} raising)
-        releases whatever was already set up before it propagates.
-
-        @param proto: The connected protocol.
-        @param stdin: The descriptor to read.
-        @param stdout: The descriptor to write.
-        @param reactor: The reactor to register them with.
-        """
-        self.protocol = proto
-        self._observers: list[Callable[[], None]] = []
-        self._madeConnection = False
-        try:
-            self._writer = self._writerFactory(reactor, self, "write", stdout)
-            self._reader = self._readerFactory(reactor, self, "read", stdin)
-            self._reader.startReading()
-            self._madeConnection = True
-            proto.makeConnection(self)
-        except BaseException:
-            self.connectionLost(Failure())
-            raise
-
-    def notifyLost(self, observer: Callable[[], None]) -> None:
-        """
-        Call C{observer} once the protocol has seen C{connectionLost}
-        (at once if it already has).
-
-        @param observer: Called with no arguments.
-        """
-        if self.disconnected:
-            observer()
-        else:
-            self._observers.append(observer)
-
-    def loseConnection(self) -> None:
-        if self.disconnected:
-            return
-        super().loseConnection()
-        if self._writer is None:
-            # Nothing to flush, so no writer callback will ever finish the job.
-            self.connectionLost(self._readReason or Failure(ConnectionDone()))
-
-    def loseWriteConnection(self) -> None:
-        self._writeRequested = True
-        super().loseWriteConnection()
-
-    def _readConnectionLost(self, reason: Failure) -> None:
-        self._readReason = reason
-        if IHalfCloseableProtocol(self.protocol, None) is not None:
-            super()._readConnectionLost(reason)
-            if self._writer is None and not self.disconnected:
-                self.connectionLost(reason)
-            return
-        # Twisted would disconnect now and drop what the protocol wrote in
-        # answer to its last input; flush it first, as TCP does.
-        self._reader = None
-        self.loseConnection()
-
-    def _writeConnectionLost(self, reason: Failure) -> None:
-        halfCloseable = IHalfCloseableProtocol(self.protocol, None) is not None
-        if (
-            self.disconnecting
-            or self._reader is None
-            or not (halfCloseable or self._writeRequested)
-        ):
-            # Both halves gone, or output lost under a protocol that cannot
-            # be told about half a connection: the connection is over.
-            self._writer = None
-            if self._readReason is not None and reason.check(ConnectionDone):
-                # A clean close of the output says less than how input ended.
-                reason = self._readReason
-            self.connectionLost(reason)
-            return
-        super()._writeConnectionLost(reason)
-
-    def connectionLost(self, reason: Failure) -> None:
-        if self.disconnected:
-            return
-        if not self._madeConnection:
-            # Set-up failed before the protocol was connected: release the
-            # halves quietly; the protocol never heard of this connection.
-            self.disconnected = True
-            for half in (self._writer, self._reader):
-                if half is not None:
-                    half.connectionLost(reason)
-            self._reader = self._writer = None
-            return
-        super().connectionLost(reason)
-        observers, self._observers = self._observers, []
-        for observer in observers:
-            observer()
-
+from ._stdiotransport import _StandardIO
 
 # Which descriptors are in use by a live standard-I/O connection, per
 # reactor: a second reader registered on the same descriptor would steal
