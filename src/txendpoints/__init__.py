@@ -8,12 +8,15 @@ every program that uses C{serverFromString} or C{clientFromString}.
 
 from ._listen import ListeningPorts
 from ._options import EndpointStringError, describe
+from ._stdio import StandardIOClientEndpoint, StandardIOServerEndpoint
 from ._tcp import HostServerEndpoint, TCP4ServerEndpoint, TCP6ServerEndpoint
 
 __all__ = [
     "EndpointStringError",
     "HostServerEndpoint",
     "ListeningPorts",
+    "StandardIOClientEndpoint",
+    "StandardIOServerEndpoint",
     "TCP4ServerEndpoint",
     "TCP6ServerEndpoint",
     "describe",

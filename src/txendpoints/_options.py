@@ -679,3 +679,26 @@ SPECS: Final[dict[tuple[str, Direction], Spec]] = {
     (spec.prefix, spec.direction): spec
     for spec in (TCP4_SERVER, TCP6_SERVER, HOST_SERVER)
 }
+
+_STDIO_OPTIONS: Final = (
+    Option("stdin", FD, 0, doc="File descriptor to read from."),
+    Option("stdout", FD, 1, doc="File descriptor to write to."),
+)
+
+STDIO_SERVER: Final = Spec(
+    "tx-stdio",
+    "server",
+    _STDIO_OPTIONS,
+    "the process's standard input and output as a port with one connection",
+)
+
+STDIO_CLIENT: Final = Spec(
+    "tx-stdio",
+    "client",
+    _STDIO_OPTIONS,
+    "the process's standard input and output as a client connection",
+)
+
+SPECS.update(
+    {(spec.prefix, spec.direction): spec for spec in (STDIO_SERVER, STDIO_CLIENT)}
+)

@@ -20,7 +20,16 @@ from twisted.internet.interfaces import (
 from twisted.plugin import IPlugin
 from zope.interface import implementer
 
-from ._options import HOST_SERVER, TCP4_SERVER, TCP6_SERVER, Spec
+from ._options import (
+    HOST_SERVER,
+    STDIO_CLIENT,
+    STDIO_SERVER,
+    TCP4_SERVER,
+    TCP6_SERVER,
+    Spec,
+)
+from ._stdio import buildClient as _buildStdioClient
+from ._stdio import buildServer as _buildStdioServer
 from ._tcp import HostServerEndpoint, TCP4ServerEndpoint, TCP6ServerEndpoint
 
 
@@ -95,7 +104,14 @@ class ClientParser:
 tcp4Server = ServerParser(TCP4_SERVER, TCP4ServerEndpoint)
 tcp6Server = ServerParser(TCP6_SERVER, TCP6ServerEndpoint)
 hostServer = ServerParser(HOST_SERVER, HostServerEndpoint)
+stdioServer = ServerParser(STDIO_SERVER, _buildStdioServer)
+stdioClient = ClientParser(STDIO_CLIENT, _buildStdioClient)
 
 #: Every parser of ours, for the dropin and for lookups.
-serverParsers: tuple[ServerParser, ...] = (tcp4Server, tcp6Server, hostServer)
-clientParsers: tuple[ClientParser, ...] = ()
+serverParsers: tuple[ServerParser, ...] = (
+    tcp4Server,
+    tcp6Server,
+    hostServer,
+    stdioServer,
+)
+clientParsers: tuple[ClientParser, ...] = (stdioClient,)

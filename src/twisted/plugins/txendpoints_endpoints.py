@@ -5,6 +5,12 @@ No logic lives here; see L{txendpoints._parsers}.  Twisted's plugin system
 finds the parsers among this module's attributes.
 """
 
-from txendpoints._parsers import hostServer, tcp4Server, tcp6Server
+from txendpoints._parsers import (
+    hostServer,
+    stdioClient,
+    stdioServer,
+    tcp4Server,
+    tcp6Server,
+)
 
-__all__ = ["hostServer", "tcp4Server", "tcp6Server"]
+__all__ = ["hostServer", "stdioClient", "stdioServer", "tcp4Server", "tcp6Server"]

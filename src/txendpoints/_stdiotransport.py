@@ -1,0 +1,199 @@
+# Twisted's stdio and process modules are unannotated; every call into
+# them would otherwise need its own ignore.
+# mypy: disallow-untyped-calls=False
+"""
+The transport of the standard-I/O endpoints: Twisted's
+L{twisted.internet.stdio.StandardIO}, with what it gets wrong for an
+endpoint put right.
+
+L{_StandardIO} tells its owner when the protocol has seen
+C{connectionLost}, flushes written data before a non-half-closeable protocol
+is disconnected at end of input, always ends in C{connectionLost} once both
+halves are gone, and puts each descriptor back in the blocking mode it found
+it in.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Callable
+from typing import Any
+
+# The POSIX module by name: we subclass the POSIX StandardIO (fcntl and pipe
+# readers below are POSIX too), and through twisted.internet.stdio type
+# checkers see the Windows class.
+from twisted.internet._posixstdio import StandardIO
+from twisted.internet.abstract import FileDescriptor
+from twisted.internet.error import ConnectionDone
+from twisted.internet.interfaces import (
+    IHalfCloseableProtocol,
+    IProtocol,
+    IReactorFDSet,
+)
+from twisted.internet.process import ProcessReader, ProcessWriter
+from twisted.python.failure import Failure
+
+
+class _RestoresMode:
+    """
+    Mixin for Twisted's pipe reader and writer: remember whether the
+    descriptor was non-blocking and put that back when the half is lost.
+
+    O_NONBLOCK belongs to the open file description, which a terminal or
+    pipe shares with the parent shell and siblings; Twisted leaves stdin
+    non-blocking for good, which breaks whoever reads it next.
+    """
+
+    fd: int
+
+    def _rememberMode(self, fd: int) -> None:
+        self._wasNonBlocking = bool(fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_NONBLOCK)
+
+    def _restoreMode(self) -> None:
+        try:
+            flags = fcntl.fcntl(self.fd, fcntl.F_GETFL)
+            wanted = (
+                (flags | os.O_NONBLOCK)
+                if self._wasNonBlocking
+                else (flags & ~os.O_NONBLOCK)
+            )
+            if wanted != flags:
+                fcntl.fcntl(self.fd, fcntl.F_SETFL, wanted)
+        except OSError:
+            # Already closed by its owner: there is no mode left to restore.
+            pass
+
+
+class _Reader(_RestoresMode, ProcessReader):
+    def __init__(self, reactor: Any, proc: Any, name: str, fileno: int) -> None:
+        self._rememberMode(fileno)
+        super().__init__(reactor, proc, name, fileno)
+
+    def connectionLost(self, reason: Failure) -> None:
+        self._restoreMode()
+        super().connectionLost(reason)
+
+
+class _Writer(_RestoresMode, ProcessWriter):
+    def __init__(self, reactor: Any, proc: Any, name: str, fileno: int) -> None:
+        self._rememberMode(fileno)
+        super().__init__(reactor, proc, name, fileno)
+
+    def connectionLost(self, reason: Failure) -> None:
+        # ProcessWriter.connectionLost less its unconditional setBlocking:
+        # the mode must be back before the protocol hears, as its
+        # connectionLost may well close the descriptor.
+        FileDescriptor.connectionLost(self, reason)
+        self._restoreMode()
+        self.proc.childConnectionLost(self.name, reason)
+
+
+class _StandardIO(StandardIO):
+    """
+    L{StandardIO} that reports its end and never drops written data.
+
+    @cvar _readerFactory: Builds the stdin half, as L{ProcessReader}.
+    @cvar _writerFactory: Builds the stdout half, as L{ProcessWriter}.
+    """
+
+    _readerFactory: Callable[..., Any] = _Reader
+    _writerFactory: Callable[..., Any] = _Writer
+    _readReason: Failure | None = None
+    _writeRequested = False
+
+    def __init__(
+        self, proto: IProtocol, stdin: int, stdout: int, reactor: IReactorFDSet
+    ) -> None:
+        """
+        Connect C{proto} to the two descriptors.  Unlike L{StandardIO}, a
+        failure part way (a closed descriptor, C{connectionMade} raising)
+        releases whatever was already set up before it propagates.
+
+        @param proto: The connected protocol.
+        @param stdin: The descriptor to read.
+        @param stdout: The descriptor to write.
+        @param reactor: The reactor to register them with.
+        """
+        self.protocol = proto
+        self._observers: list[Callable[[], None]] = []
+        self._madeConnection = False
+        try:
+            self._writer = self._writerFactory(reactor, self, "write", stdout)
+            self._reader = self._readerFactory(reactor, self, "read", stdin)
+            self._reader.startReading()
+            self._madeConnection = True
+            proto.makeConnection(self)
+        except BaseException:
+            self.connectionLost(Failure())
+            raise
+
+    def notifyLost(self, observer: Callable[[], None]) -> None:
+        """
+        Call C{observer} once the protocol has seen C{connectionLost}
+        (at once if it already has).
+
+        @param observer: Called with no arguments.
+        """
+        if self.disconnected:
+            observer()
+        else:
+            self._observers.append(observer)
+
+    def loseConnection(self) -> None:
+        if self.disconnected:
+            return
+        super().loseConnection()
+        if self._writer is None:
+            # Nothing to flush, so no writer callback will ever finish the job.
+            self.connectionLost(self._readReason or Failure(ConnectionDone()))
+
+    def loseWriteConnection(self) -> None:
+        self._writeRequested = True
+        super().loseWriteConnection()
+
+    def _readConnectionLost(self, reason: Failure) -> None:
+        self._readReason = reason
+        if IHalfCloseableProtocol(self.protocol, None) is not None:
+            super()._readConnectionLost(reason)
+            if self._writer is None and not self.disconnected:
+                self.connectionLost(reason)
+            return
+        # Twisted would disconnect now and drop what the protocol wrote in
+        # answer to its last input; flush it first, as TCP does.
+        self._reader = None
+        self.loseConnection()
+
+    def _writeConnectionLost(self, reason: Failure) -> None:
+        halfCloseable = IHalfCloseableProtocol(self.protocol, None) is not None
+        if (
+            self.disconnecting
+            or self._reader is None
+            or not (halfCloseable or self._writeRequested)
+        ):
+            # Both halves gone, or output lost under a protocol that cannot
+            # be told about half a connection: the connection is over.
+            self._writer = None
+            if self._readReason is not None and reason.check(ConnectionDone):
+                # A clean close of the output says less than how input ended.
+                reason = self._readReason
+            self.connectionLost(reason)
+            return
+        super()._writeConnectionLost(reason)
+
+    def connectionLost(self, reason: Failure) -> None:
+        if self.disconnected:
+            return
+        if not self._madeConnection:
+            # Set-up failed before the protocol was connected: release the
+            # halves quietly; the protocol never heard of this connection.
+            self.disconnected = True
+            for half in (self._writer, self._reader):
+                if half is not None:
+                    half.connectionLost(reason)
+            self._reader = self._writer = None
+            return
+        super().connectionLost(reason)
+        observers, self._observers = self._observers, []
+        for observer in observers:
+            observer()
