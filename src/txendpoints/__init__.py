@@ -6,12 +6,18 @@ available as endpoint strings (C{tx-tcp4:}, C{tx-tcp6:}) to every program
 that uses C{serverFromString} or C{clientFromString}.
 """
 
+from ._attempts import ConnectAttemptsError
 from ._options import EndpointStringError, describe
 from ._tcp import TCP4ServerEndpoint, TCP6ServerEndpoint
+from ._tcpclient import HostClientEndpoint, TCP4ClientEndpoint, TCP6ClientEndpoint
 
 __all__ = [
+    "ConnectAttemptsError",
     "EndpointStringError",
+    "HostClientEndpoint",
+    "TCP4ClientEndpoint",
     "TCP4ServerEndpoint",
+    "TCP6ClientEndpoint",
     "TCP6ServerEndpoint",
     "describe",
 ]

@@ -20,8 +20,16 @@ from twisted.internet.interfaces import (
 from twisted.plugin import IPlugin
 from zope.interface import implementer
 
-from ._options import TCP4_SERVER, TCP6_SERVER, Spec
+from ._options import (
+    HOST_CLIENT,
+    TCP4_CLIENT,
+    TCP4_SERVER,
+    TCP6_CLIENT,
+    TCP6_SERVER,
+    Spec,
+)
 from ._tcp import TCP4ServerEndpoint, TCP6ServerEndpoint
+from ._tcpclient import HostClientEndpoint, TCP4ClientEndpoint, TCP6ClientEndpoint
 
 
 @implementer(IPlugin, IStreamServerEndpointStringParser)
@@ -98,3 +106,8 @@ tcp6Server = ServerParser(TCP6_SERVER, TCP6ServerEndpoint)
 #: Every parser of ours, for the dropin and for lookups.
 serverParsers: tuple[ServerParser, ...] = (tcp4Server, tcp6Server)
 clientParsers: tuple[ClientParser, ...] = ()
+
+tcp4Client = ClientParser(TCP4_CLIENT, TCP4ClientEndpoint)
+tcp6Client = ClientParser(TCP6_CLIENT, TCP6ClientEndpoint)
+hostClient = ClientParser(HOST_CLIENT, HostClientEndpoint)
+clientParsers += (tcp4Client, tcp6Client, hostClient)

@@ -5,6 +5,18 @@ No logic lives here; see L{txendpoints._parsers}.  Twisted's plugin system
 finds the parsers among this module's attributes.
 """
 
-from txendpoints._parsers import tcp4Server, tcp6Server
+from txendpoints._parsers import (
+    hostClient,
+    tcp4Client,
+    tcp4Server,
+    tcp6Client,
+    tcp6Server,
+)
 
-__all__ = ["tcp4Server", "tcp6Server"]
+__all__ = [
+    "hostClient",
+    "tcp4Client",
+    "tcp4Server",
+    "tcp6Client",
+    "tcp6Server",
+]
