@@ -32,7 +32,7 @@ from txendpoints import (
     describe,
 )
 from txendpoints._parsers import hostClient, tcp4Client, tcp6Client
-from txendpoints.testing import FakeResolver
+from txendpoints.testing import FakeResolver, SimulatedNetwork
 
 from .test_attempts import accept, refuse
 
@@ -458,3 +458,97 @@ class HappyEyeballsTests(ClientTestCase):
         self.finish(d)
         d = self.connect("2001:db8::5", bindAddress="127.0.0.1")
         self.failureResultOf(d, DNSLookupError)
+
+
+V6 = [f"2001:db8::{i}" for i in range(1, 6)]
+V4 = [f"192.0.2.{i}" for i in range(1, 6)]
+
+
+class SimulatedNetworkTests(SynchronousTestCase):
+    """
+    On a L{SimulatedNetwork}, whose connectors behave like Twisted's (a
+    stopped attempt reports its failure at once, each has its own timeout),
+    dead addresses cost one attempt delay each if silent and nothing if
+    they refuse.
+    """
+
+    def connectAt(
+        self,
+        endpointClass: Any,
+        answers: list[str],
+        outcomes: dict[str, Any],
+        delays: dict[Any, float] | None = None,
+    ) -> tuple[float, Any]:
+        """
+        Connect to C{h.example}, which resolves to C{answers}.
+
+        @return: The time of connection and the peer address.
+        """
+        network = SimulatedNetwork(outcomes)
+        network.installNameResolver(
+            FakeResolver(network, {"h.example": answers}, delays)
+        )
+        d = endpointClass(network, "h.example", 80).connect(
+            Factory.forProtocol(Protocol)
+        )
+        network.runUntil(d)
+        proto = self.successResultOf(d)
+        self.assertEqual(network.getDelayedCalls(), [])
+        # No connector is left running: one won, the others ended.
+        self.assertEqual(
+            sorted(c.state for c in network.connectors),
+            ["connected"] + ["disconnected"] * (len(network.connectors) - 1),
+        )
+        return round(network.seconds(), 6), proto.transport.getPeer()
+
+    def test_singleFamily(self) -> None:
+        for k in range(5):
+            for what, expected in [
+                ("silent", 0.25 * k + 0.01),
+                ("refuse", 0.01 * k + 0.01),
+            ]:
+                outcomes: dict[str, Any] = {V6[k]: ("accept", 0.01)}
+                if what == "refuse":
+                    outcomes.update({host: ("refuse", 0.01) for host in V6[:k]})
+                when, peer = self.connectAt(TCP6ClientEndpoint, V6, outcomes)
+                self.assertEqual(
+                    (when, peer.host), (round(expected, 6), V6[k]), (k, what)
+                )
+
+    def test_happyEyeballs(self) -> None:
+        cases: list[
+            tuple[str, list[str], dict[str, Any], dict[Any, float], float, str]
+        ] = [
+            # IPv6 black-holed: IPv4 goes second, one attempt delay in.
+            ("dead IPv6", V6[:3] + V4[:1], {V4[0]: ("accept", 0.01)}, {}, 0.26, V4[0]),
+            # IPv6 refused: straight on to IPv4.
+            (
+                "refused IPv6",
+                V6[:3] + V4[:1],
+                {V6[0]: ("refuse", 0.01), V4[0]: ("accept", 0.01)},
+                {},
+                0.02,
+                V4[0],
+            ),
+            # AAAA slow: IPv4 starts after the resolution delay.
+            (
+                "slow AAAA",
+                V6[:1] + V4[:1],
+                {V4[0]: ("accept", 0.01)},
+                {("h.example", 6): 1.0},
+                0.06,
+                V4[0],
+            ),
+            # AAAA a little late: IPv6 is still preferred.
+            (
+                "AAAA within delay",
+                V6[:1] + V4[:1],
+                {V6[0]: ("accept", 0.01), V4[0]: ("accept", 0.01)},
+                {("h.example", 6): 0.02},
+                0.03,
+                V6[0],
+            ),
+        ]
+        for name, answers, outcomes, delays, expected, host in cases:
+            when, peer = self.connectAt(HostClientEndpoint, answers, outcomes, delays)
+            self.assertEqual((when, peer.host), (expected, host), name)
