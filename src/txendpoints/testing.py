@@ -93,8 +93,10 @@ class FakeResolver:
         @param delays: Seconds before the answer is delivered, by host name
             or by C{(name, family)} where family is C{4} or C{6} (the
             latter applies when only that family is asked for, so a test
-            can make the AAAA query slower than the A query).  No entry
-            means the answer comes at once, synchronously.
+            can make the AAAA query slower than the A query; a query for
+            both families without a per-name delay waits for the slower
+            family).  No entry means the answer comes at once,
+            synchronously.
         """
         self._clock = clock
         self._answers = {name: list(addrs) for name, addrs in answers.items()}
@@ -106,7 +108,16 @@ class FakeResolver:
             return self._delays[(name, 4)]
         if tuple(types) == (IPv6Address,) and (name, 6) in self._delays:
             return self._delays[(name, 6)]
-        return self._delays.get(name)
+        if name in self._delays:
+            return self._delays[name]
+        # One query for both families, like getaddrinfo(AF_UNSPEC), answers
+        # when the slower family does.
+        perFamily = [
+            self._delays[(name, f)] for f in (4, 6) if (name, f) in self._delays
+        ]
+        if len(set(types)) > 1 and perFamily:
+            return max(perFamily)
+        return None
 
     def resolveHostName(
         self,
@@ -264,14 +275,24 @@ class SimulatedNetwork(MemoryReactorClock):
         """
         Move the clock from one scheduled call to the next, landing on each
         call's time exactly, until C{result} has fired, nothing is left
-        scheduled, or C{limit} seconds (from zero) have passed.
+        scheduled, or the next call is after C{limit} (the clock then
+        stops at C{limit}).
 
         @param result: The L{Deferred} to wait for.
         @param limit: The time at which to give up.
         """
-        while not result.called and self.calls:
+        done: list[bool] = []
+
+        def finished(outcome: object) -> object:
+            done.append(True)
+            return outcome
+
+        # Not result.called: a Deferred waiting on an inner one is "called".
+        result.addBoth(finished)
+        while not done and self.calls:
             nextTime = min(call.getTime() for call in self.calls)
             if nextTime > limit:
+                self.rightNow = max(self.rightNow, limit)
                 break
             self.rightNow = max(self.rightNow, nextTime)
             self.advance(0)
