@@ -6,18 +6,24 @@ available as endpoint strings (C{tx-tcp4:}, C{tx-tcp6:}, C{tx-host:}) to
 every program that uses C{serverFromString} or C{clientFromString}.
 """
 
+from ._attempts import ConnectAttemptsError
 from ._listen import ListeningPorts
 from ._options import EndpointStringError, describe
 from ._stdio import StandardIOClientEndpoint, StandardIOServerEndpoint
 from ._tcp import HostServerEndpoint, TCP4ServerEndpoint, TCP6ServerEndpoint
+from ._tcpclient import HostClientEndpoint, TCP4ClientEndpoint, TCP6ClientEndpoint
 
 __all__ = [
+    "ConnectAttemptsError",
     "EndpointStringError",
+    "HostClientEndpoint",
     "HostServerEndpoint",
     "ListeningPorts",
     "StandardIOClientEndpoint",
     "StandardIOServerEndpoint",
+    "TCP4ClientEndpoint",
     "TCP4ServerEndpoint",
+    "TCP6ClientEndpoint",
     "TCP6ServerEndpoint",
     "describe",
 ]

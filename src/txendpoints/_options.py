@@ -675,11 +675,6 @@ HOST_SERVER: Final = Spec(
     "TCP listener on every address of a name, IPv4 and IPv6",
 )
 
-SPECS: Final[dict[tuple[str, Direction], Spec]] = {
-    (spec.prefix, spec.direction): spec
-    for spec in (TCP4_SERVER, TCP6_SERVER, HOST_SERVER)
-}
-
 _STDIO_OPTIONS: Final = (
     Option("stdin", FD, 0, doc="File descriptor to read from."),
     Option("stdout", FD, 1, doc="File descriptor to write to."),
@@ -699,6 +694,123 @@ STDIO_CLIENT: Final = Spec(
     "the process's standard input and output as a client connection",
 )
 
-SPECS.update(
-    {(spec.prefix, spec.direction): spec for spec in (STDIO_SERVER, STDIO_CLIENT)}
+
+@dataclass(frozen=True)
+class BindAddress(Kind[tuple[str, int]]):
+    """
+    A local address for a client socket: C{host}, or C{host:port} (C{[host]:port}
+    for an IPv6 literal), as a C{(host, port)} tuple like Twisted's.
+
+    @ivar family: C{4} or C{6} to accept only literals of that family, or
+        L{None} for either.
+    """
+
+    family: int | None = None
+
+    @property
+    def description(self) -> str:  # type: ignore[override]
+        return Host(self.family).description + ", optionally with :port"
+
+    def parse(self, text: str) -> tuple[str, int]:
+        host, port = text, "0"
+        if text.startswith("[") and "]:" in text:
+            host, port = text[1:].split("]:", 1)
+        elif text.count(":") == 1:
+            host, port = text.split(":")
+        try:
+            number = PORT.parse(port)
+        except InvalidValue:
+            raise InvalidValue(
+                "has a port that is not a number from 0 to 65535"
+            ) from None
+        return Host(self.family, empty=True).parse(host), number
+
+    def format(self, value: tuple[str, int]) -> str:
+        host, port = value
+        if not port:
+            return host
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _clientOptions(family: int | None) -> tuple[Option[Any], ...]:
+    return (
+        Option(
+            "host",
+            Host(family=family),
+            REQUIRED,
+            positional=True,
+            doc="Host name or address literal to connect to.",
+        ),
+        Option("port", PORT, REQUIRED, positional=True, doc="TCP port to connect to."),
+        Option(
+            "timeout",
+            DURATION,
+            30.0,
+            doc="Seconds for the whole connect, name resolution included.",
+        ),
+        Option(
+            "bindAddress",
+            BindAddress(family),
+            None,
+            doc="Local address (and :port) to connect from.",
+        ),
+        Option(
+            "attemptDelay",
+            DURATION,
+            0.25,
+            doc="Seconds before trying the next address while one is silent; "
+            "0 tries one at a time.",
+        ),
+    )
+
+
+TCP4_CLIENT: Final = Spec(
+    "tx-tcp4",
+    "client",
+    _clientOptions(4),
+    "TCP client over IPv4, trying every A record",
 )
+
+TCP6_CLIENT: Final = Spec(
+    "tx-tcp6",
+    "client",
+    _clientOptions(6),
+    "TCP client over IPv6, trying every AAAA record",
+)
+
+HOST_CLIENT: Final = Spec(
+    "tx-host",
+    "client",
+    (
+        *_clientOptions(None),
+        Option(
+            "resolutionDelay",
+            DURATION,
+            0.05,
+            doc="Seconds to wait for the preferred family's answer when the "
+            "other family answers first.",
+        ),
+        Option(
+            "preferIPv6",
+            BOOLEAN,
+            True,
+            doc="Try IPv6 first; no starts with IPv4.",
+        ),
+    ),
+    "TCP client over IPv6 and IPv4 with Happy Eyeballs (RFC 8305)",
+)
+
+#: Every spec, by prefix and direction.
+SPECS: Final[dict[tuple[str, Direction], Spec]] = {
+    (spec.prefix, spec.direction): spec
+    for spec in (
+        TCP4_SERVER,
+        TCP6_SERVER,
+        HOST_SERVER,
+        STDIO_SERVER,
+        TCP4_CLIENT,
+        TCP6_CLIENT,
+        HOST_CLIENT,
+        STDIO_CLIENT,
+    )
+}

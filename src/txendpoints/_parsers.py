@@ -21,16 +21,20 @@ from twisted.plugin import IPlugin
 from zope.interface import implementer
 
 from ._options import (
+    HOST_CLIENT,
     HOST_SERVER,
     STDIO_CLIENT,
     STDIO_SERVER,
+    TCP4_CLIENT,
     TCP4_SERVER,
+    TCP6_CLIENT,
     TCP6_SERVER,
     Spec,
 )
 from ._stdio import buildClient as _buildStdioClient
 from ._stdio import buildServer as _buildStdioServer
 from ._tcp import HostServerEndpoint, TCP4ServerEndpoint, TCP6ServerEndpoint
+from ._tcpclient import HostClientEndpoint, TCP4ClientEndpoint, TCP6ClientEndpoint
 
 
 @implementer(IPlugin, IStreamServerEndpointStringParser)
@@ -105,6 +109,9 @@ tcp4Server = ServerParser(TCP4_SERVER, TCP4ServerEndpoint)
 tcp6Server = ServerParser(TCP6_SERVER, TCP6ServerEndpoint)
 hostServer = ServerParser(HOST_SERVER, HostServerEndpoint)
 stdioServer = ServerParser(STDIO_SERVER, _buildStdioServer)
+tcp4Client = ClientParser(TCP4_CLIENT, TCP4ClientEndpoint)
+tcp6Client = ClientParser(TCP6_CLIENT, TCP6ClientEndpoint)
+hostClient = ClientParser(HOST_CLIENT, HostClientEndpoint)
 stdioClient = ClientParser(STDIO_CLIENT, _buildStdioClient)
 
 #: Every parser of ours, for the dropin and for lookups.
@@ -114,4 +121,9 @@ serverParsers: tuple[ServerParser, ...] = (
     hostServer,
     stdioServer,
 )
-clientParsers: tuple[ClientParser, ...] = (stdioClient,)
+clientParsers: tuple[ClientParser, ...] = (
+    tcp4Client,
+    tcp6Client,
+    hostClient,
+    stdioClient,
+)

@@ -6,11 +6,23 @@ finds the parsers among this module's attributes.
 """
 
 from txendpoints._parsers import (
+    hostClient,
     hostServer,
     stdioClient,
     stdioServer,
+    tcp4Client,
     tcp4Server,
+    tcp6Client,
     tcp6Server,
 )
 
-__all__ = ["hostServer", "stdioClient", "stdioServer", "tcp4Server", "tcp6Server"]
+__all__ = [
+    "hostClient",
+    "hostServer",
+    "stdioClient",
+    "stdioServer",
+    "tcp4Client",
+    "tcp4Server",
+    "tcp6Client",
+    "tcp6Server",
+]

@@ -1,0 +1,360 @@
+"""
+TCP client endpoints: one family (C{tx-tcp4}, C{tx-tcp6}) or both with
+Happy Eyeballs (C{tx-host}, RFC 8305).
+
+All three resolve through C{reactor.nameResolver} and hand the addresses to
+one L{StaggeredAttempts} race, which owns the deadline, the attempts and
+cancellation.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from twisted.internet import defer
+from twisted.internet.address import HostnameAddress, IPv4Address, IPv6Address
+from twisted.internet.defer import Deferred
+from twisted.internet.error import DNSLookupError
+from twisted.internet.interfaces import (
+    IAddress,
+    IDelayedCall,
+    IProtocol,
+    IProtocolFactory,
+    IStreamClientEndpoint,
+)
+from zope.interface import implementer
+
+from ._attempts import IPAddress, StaggeredAttempts, interleave, makeFailure
+from ._options import (
+    HOST_CLIENT,
+    TCP4_CLIENT,
+    TCP6_CLIENT,
+    Described,
+    Spec,
+    addressFamily,
+)
+from ._resolve import resolve
+
+BindAddress = str | bytes | tuple[str | bytes, int] | None
+
+_CLASSES: dict[int, type[IPAddress]] = {4: IPv4Address, 6: IPv6Address}
+_NAMES = {4: "IPv4", 6: "IPv6"}
+
+
+def _hostText(host: str | bytes) -> str:
+    """
+    Accept a host as text or as IDNA bytes, as Twisted's endpoints do.
+
+    @raise ValueError: If C{host} is bytes that are not IDNA.
+    """
+    if isinstance(host, bytes):
+        try:
+            host = host.decode("idna")
+        except UnicodeError:
+            raise ValueError(f"invalid host name: {host!r}") from None
+    host = unicodedata.normalize("NFC", host)
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    return host
+
+
+def _bindTuple(bindAddress: BindAddress) -> tuple[str, int] | None:
+    """
+    Normalize a C{bindAddress} to Twisted's C{(host, port)} form.
+    """
+    if bindAddress is None:
+        return None
+    if isinstance(bindAddress, (str, bytes)):
+        bindAddress = (bindAddress, 0)
+    host, port = bindAddress
+    if isinstance(host, bytes):
+        host = host.decode("ascii")
+    return host, int(port)
+
+
+class _ClientEndpoint(Described):
+    """
+    What the three TCP client endpoints share: arguments, connect, errors.
+    """
+
+    _spec: Spec
+    _families: tuple[int, ...]
+
+    def __init__(
+        self,
+        reactor: Any,
+        host: str | bytes,
+        port: int,
+        timeout: float | None = 30,
+        bindAddress: BindAddress = None,
+        attemptDelay: float = 0.25,
+    ) -> None:
+        """
+        @param reactor: An L{IReactorTCP}, L{IReactorTime} and
+            L{IReactorPluggableNameResolver} provider.
+        @param host: A host name (text or IDNA bytes) or an address literal,
+            which may carry an IPv6 C{%zone}.
+        @param port: The port to connect to.
+        @param timeout: Seconds for the whole C{connect}, name resolution
+            included; L{None} for no deadline.
+        @param bindAddress: The local address to connect from: a host, or
+            a C{(host, port)} tuple.
+        @param attemptDelay: Seconds to wait for a silent attempt before
+            starting the next; C{0} waits for each attempt to fail.
+        """
+        self._reactor = reactor
+        self._hostGiven = host
+        self._port = port
+        self._timeout = timeout
+        self._bindAddress = _bindTuple(bindAddress)
+        self._attemptDelay = attemptDelay
+
+    def _optionValues(self) -> dict[str, Any]:
+        try:
+            host = _hostText(self._hostGiven)
+        except ValueError:
+            host = repr(self._hostGiven)
+        return {
+            "host": host,
+            "port": self._port,
+            "timeout": self._timeout,
+            "bindAddress": self._bindAddress,
+            "attemptDelay": self._attemptDelay,
+        }
+
+    def _cancelAddress(self, host: str) -> IAddress:
+        """
+        The destination L{ConnectingCancelledError} carries, of the type
+        Twisted's own endpoint gives.
+        """
+        return _CLASSES[self._families[0]]("TCP", host, self._port)
+
+    def _bindFor(self, address: IPAddress) -> tuple[str, int] | None:
+        return self._bindAddress
+
+    def _noAddress(self, host: str) -> Exception:
+        return DNSLookupError(
+            f"{host} has no {' or '.join(_NAMES[f] for f in self._families)} address"
+        )
+
+    def connect(self, protocolFactory: IProtocolFactory) -> Deferred[IProtocol]:
+        """
+        Resolve the host and connect to one of its addresses, trying them
+        in turn with staggered attempts.
+
+        @param protocolFactory: Builds the protocol of the connection that
+            wins; no other connection reaches it.
+        @return: A L{Deferred} that fires with the connected protocol, or
+            fails: L{DNSLookupError} if the host has no usable address,
+            the attempt's own error if one address was tried,
+            L{txendpoints.ConnectAttemptsError} if several were,
+            L{TimeoutError} at the deadline, L{ConnectingCancelledError}
+            when cancelled.  Nothing is raised synchronously.
+        """
+        try:
+            host = _hostText(self._hostGiven)
+        except ValueError:
+            return defer.fail()
+        race = StaggeredAttempts(
+            self._reactor,
+            protocolFactory,
+            host,
+            self._port,
+            self._cancelAddress(host),
+            self._attemptDelay,
+            self._timeout,
+            self._bindFor,
+            self._arrange,
+        )
+        try:
+            self._begin(race, host)
+        except BaseException:
+            race.fail(makeFailure())
+        return race.deferred
+
+    _arrange: Any = None
+
+    def _begin(self, race: StaggeredAttempts, host: str) -> None:
+        """
+        Start resolving C{host} and feeding its addresses to C{race}.
+        """
+        version = addressFamily(host)
+        if version is not None:
+            if version in self._families:
+                race.add([_CLASSES[version]("TCP", host, self._port)])
+                race.finish(lambda: self._noAddress(host))
+            else:
+                race.fail(
+                    makeFailure(
+                        DNSLookupError(
+                            f"{host} is an {_NAMES[version]} address; "
+                            f"{self._spec.prefix} connects over "
+                            f"{_NAMES[self._families[0]]} only"
+                        )
+                    )
+                )
+            return
+        d = resolve(self._reactor, host, self._port, self._families)
+        race.onEnd(d.cancel)
+        d.addCallback(race.add)
+        d.addCallback(lambda _: race.finish(lambda: self._noAddress(host)))
+        d.addErrback(lambda f: None if race.over else race.fail(f))
+
+
+@implementer(IStreamClientEndpoint)
+class TCP4ClientEndpoint(_ClientEndpoint):
+    """
+    A TCP client over IPv4 that tries every A record of the host with
+    staggered attempts; a drop-in for Twisted's class of the same name,
+    string prefix C{tx-tcp4}.
+    """
+
+    _spec = TCP4_CLIENT
+    _families = (4,)
+
+
+@implementer(IStreamClientEndpoint)
+class TCP6ClientEndpoint(_ClientEndpoint):
+    """
+    A TCP client over IPv6 that tries every AAAA record of the host with
+    staggered attempts; a drop-in for Twisted's class of the same name,
+    string prefix C{tx-tcp6}.
+    """
+
+    _spec = TCP6_CLIENT
+    _families = (6,)
+
+
+@implementer(IStreamClientEndpoint)
+class HostClientEndpoint(_ClientEndpoint):
+    """
+    A TCP client over both IPv6 and IPv4 with Happy Eyeballs v2 (RFC 8305):
+    both families are resolved at once, attempts start as soon as the
+    preferred family answers, and the families are interleaved.  A drop-in
+    for Twisted's L{HostnameEndpoint}, string prefix C{tx-host}.
+    """
+
+    _spec = HOST_CLIENT
+
+    def __init__(
+        self,
+        reactor: Any,
+        host: str | bytes,
+        port: int,
+        timeout: float | None = 30,
+        bindAddress: BindAddress = None,
+        attemptDelay: float = 0.25,
+        resolutionDelay: float = 0.05,
+        preferIPv6: bool = True,
+    ) -> None:
+        """
+        @param resolutionDelay: Seconds to wait for the preferred family's
+            answer when the other family answers first (RFC 8305 section 3).
+        @param preferIPv6: Whether to start with IPv6; C{False} starts with
+            IPv4.
+
+        See L{_ClientEndpoint.__init__} for the other parameters.  A
+        C{bindAddress} literal restricts the attempts to its own family.
+        """
+        super().__init__(reactor, host, port, timeout, bindAddress, attemptDelay)
+        self._resolutionDelay = resolutionDelay
+        self._preferIPv6 = preferIPv6
+        bindFamily = addressFamily(self._bindAddress[0]) if self._bindAddress else None
+        preferred = (6, 4) if preferIPv6 else (4, 6)
+        self._families = tuple(f for f in preferred if bindFamily in (None, f))
+
+    def _optionValues(self) -> dict[str, Any]:
+        values = super()._optionValues()
+        values["resolutionDelay"] = self._resolutionDelay
+        values["preferIPv6"] = self._preferIPv6
+        return values
+
+    def _cancelAddress(self, host: str) -> IAddress:
+        hostBytes = host.encode("ascii" if host.isascii() else "idna")
+        return HostnameAddress(hostBytes, self._port)
+
+    def _noAddress(self, host: str) -> Exception:
+        if len(self._families) == 1:
+            assert self._bindAddress is not None
+            return DNSLookupError(
+                f"{host} has no {_NAMES[self._families[0]]} address, and "
+                f"bindAddress {self._bindAddress[0]} allows "
+                f"{_NAMES[self._families[0]]} only"
+            )
+        return DNSLookupError(f"{host} has no IPv6 or IPv4 address")
+
+    def _arrange(
+        self, latest: IPAddress | None, untried: list[IPAddress]
+    ) -> list[IPAddress]:
+        first = _CLASSES[self._families[0]]
+        if latest is not None and len(self._families) == 2:
+            # Alternate from the family tried last (RFC 8305 section 4).
+            first = _CLASSES[4] if isinstance(latest, IPv6Address) else _CLASSES[6]
+        return interleave(untried, first)
+
+    def _begin(self, race: StaggeredAttempts, host: str) -> None:
+        version = addressFamily(host)
+        if version is not None:
+            if version not in self._families:
+                race.fail(makeFailure(self._noAddress(host)))
+                return
+            super()._begin(race, host)
+            return
+        _HappyResolution(self, race, host)
+
+
+class _HappyResolution:
+    """
+    Resolve both families at once and release their addresses to the race
+    as RFC 8305 section 3 says: the preferred family at once, the other at
+    once if the preferred one has answered, else after the resolution delay.
+    """
+
+    def __init__(
+        self, endpoint: HostClientEndpoint, race: StaggeredAttempts, host: str
+    ) -> None:
+        self._race = race
+        self._delay = endpoint._resolutionDelay
+        self._preferred = endpoint._families[0]
+        self._answered: dict[int, list[IPAddress]] = {}
+        self._held: list[IPAddress] = []
+        self._timer: IDelayedCall | None = None
+        self._reactor = endpoint._reactor
+        self._families = endpoint._families
+        race.onEnd(self._stopTimer)
+        noAddress = lambda: endpoint._noAddress(host)  # noqa: E731
+        for family in endpoint._families:
+            d = resolve(endpoint._reactor, host, endpoint._port, (family,))
+            race.onEnd(d.cancel)
+            d.addCallback(self._answer, family, noAddress)
+            d.addErrback(lambda f: None if race.over else race.fail(f))
+
+    def _answer(self, addresses: list[IPAddress], family: int, noAddress: Any) -> None:
+        if self._race.over:
+            return
+        self._answered[family] = addresses
+        if family == self._preferred or self._preferred in self._answered:
+            # Added in one call, so the race orders both families together.
+            self._stopTimer()
+            held, self._held = self._held, []
+            self._race.add(addresses + held)
+        elif addresses:
+            self._held = addresses
+            if self._delay > 0:
+                self._timer = self._reactor.callLater(self._delay, self._release)
+            else:
+                self._release()
+        if len(self._answered) == len(self._families) and not self._race.over:
+            self._race.finish(noAddress)
+
+    def _release(self) -> None:
+        self._stopTimer()
+        held, self._held = self._held, []
+        if held:
+            self._race.add(held)
+
+    def _stopTimer(self) -> None:
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None

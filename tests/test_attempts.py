@@ -1,0 +1,448 @@
+"""
+Tests for L{txendpoints._attempts}: the staggered-attempts engine.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet.address import IPv4Address, IPv6Address
+from twisted.internet.error import (
+    ConnectError,
+    ConnectingCancelledError,
+    ConnectionRefusedError,
+    NoProtocol,
+    TimeoutError,
+)
+from twisted.internet.interfaces import IHalfCloseableProtocol
+from twisted.internet.protocol import Factory, Protocol, connectionDone
+from twisted.internet.testing import MemoryReactorClock, StringTransport
+from twisted.python.failure import Failure
+from twisted.trial.unittest import SynchronousTestCase
+from zope.interface import implementer
+
+from txendpoints import ConnectAttemptsError
+from txendpoints._attempts import (
+    StaggeredAttempts,
+    clampAttemptDelay,
+    formatAddress,
+    interleave,
+)
+
+V6A = IPv6Address("TCP", "2001:db8::1", 80)
+V6B = IPv6Address("TCP", "2001:db8::2", 80)
+V4A = IPv4Address("TCP", "192.0.2.1", 80)
+V4B = IPv4Address("TCP", "192.0.2.2", 80)
+V4C = IPv4Address("TCP", "192.0.2.3", 80)
+
+
+class Recorder(Protocol):
+    """
+    Records the events it sees.
+    """
+
+    def __init__(self) -> None:
+        self.events: list[Any] = []
+
+    def connectionMade(self) -> None:
+        self.events.append("made")
+
+    def dataReceived(self, data: bytes) -> None:
+        self.events.append(data)
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        self.events.append("lost")
+
+
+class CountingFactory(Factory):
+    """
+    Counts built protocols and start/stop calls.
+    """
+
+    protocol = Recorder
+
+    def __init__(self) -> None:
+        self.built: list[Recorder] = []
+        self.starts = 0
+        self.stops = 0
+
+    def doStart(self) -> None:
+        self.starts += 1
+
+    def doStop(self) -> None:
+        self.stops += 1
+
+    def buildProtocol(self, addr: Any) -> Any:
+        proto = Recorder()
+        self.built.append(proto)
+        return proto
+
+
+def refuse(reactor: MemoryReactorClock, index: int) -> None:
+    """
+    Make the C{index}th connection attempt fail with a refusal.
+    """
+    factory = reactor.tcpClients[index][2]
+    factory.clientConnectionFailed(
+        reactor.connectors[index], Failure(ConnectionRefusedError())
+    )
+
+
+def accept(reactor: MemoryReactorClock, index: int) -> StringTransport:
+    """
+    Make the C{index}th connection attempt connect.
+
+    @return: The transport of the connection.
+    """
+    factory = reactor.tcpClients[index][2]
+    proto = factory.buildProtocol(reactor.connectors[index].getDestination())
+    transport = StringTransport()
+    if proto is not None:
+        proto.makeConnection(transport)
+    return transport
+
+
+class HelperTests(SynchronousTestCase):
+    """
+    The pure helpers: delay clamping, interleaving, address formatting.
+    """
+
+    def test_clamp(self) -> None:
+        self.assertEqual(clampAttemptDelay(0), 0)
+        self.assertEqual(clampAttemptDelay(0.001), 0.01)
+        self.assertEqual(clampAttemptDelay(0.25), 0.25)
+        self.assertEqual(clampAttemptDelay(30), 2.0)
+
+    def test_interleave(self) -> None:
+        self.assertEqual(
+            interleave([V4A, V4B, V4C, V6A, V6B], IPv6Address),
+            [V6A, V4A, V6B, V4B, V4C],
+        )
+        self.assertEqual(interleave([V6A, V6B, V4A], IPv4Address), [V4A, V6A, V6B])
+        self.assertEqual(interleave([V4B, V4A], IPv6Address), [V4B, V4A])
+
+    def test_formatAddress(self) -> None:
+        self.assertEqual(formatAddress(V6A), "[2001:db8::1]:80")
+        self.assertEqual(formatAddress(V4A), "192.0.2.1:80")
+
+    def test_errorMessage(self) -> None:
+        error = ConnectAttemptsError(
+            "example.org",
+            80,
+            [
+                (V6A, Failure(ConnectionRefusedError())),
+                (V4A, Failure(TimeoutError())),
+            ],
+        )
+        self.assertIsInstance(error, ConnectError)
+        self.assertEqual(
+            str(error),
+            "all 2 addresses of example.org port 80 failed: "
+            "[2001:db8::1]:80: Connection was refused by other side.; "
+            "192.0.2.1:80: User timeout caused connection failure.",
+        )
+        self.assertEqual([a for a, f in error.failures], [V6A, V4A])
+
+
+class StaggeredAttemptsTests(SynchronousTestCase):
+    """
+    L{StaggeredAttempts} starts attempts on time, picks one winner and
+    leaves nothing behind.
+    """
+
+    def setUp(self) -> None:
+        self.reactor = MemoryReactorClock()
+        self.factory = CountingFactory()
+
+    def race(
+        self, delay: float = 0.25, timeout: float | None = 10
+    ) -> StaggeredAttempts:
+        return StaggeredAttempts(
+            self.reactor,
+            self.factory,
+            "example.org",
+            80,
+            V4A,
+            delay,
+            timeout,
+        )
+
+    def cancel(self, race: StaggeredAttempts) -> None:
+        race.deferred.cancel()
+        self.failureResultOf(race.deferred, ConnectingCancelledError)
+
+    def hosts(self) -> list[str]:
+        return [c[0] for c in self.reactor.tcpClients]
+
+    def tearDown(self) -> None:
+        self.assertEqual(self.reactor.getDelayedCalls(), [])
+
+    def test_winnerOnly(self) -> None:
+        """
+        Only the winner's protocol is built, the user's factory is started
+        once, and the losers are stopped.
+        """
+        race = self.race()
+        race.add([V4A, V4B])
+        race.finish(lambda: AssertionError())
+        self.reactor.advance(0.25)
+        transport = accept(self.reactor, 1)
+        proto: Any = self.successResultOf(race.deferred)
+        self.assertIs(proto, self.factory.built[0])
+        self.assertEqual(len(self.factory.built), 1)
+        self.assertEqual(self.factory.starts, 1)
+        self.assertTrue(self.reactor.connectors[0].stoppedConnecting)
+        self.assertFalse(self.reactor.connectors[1].stoppedConnecting)
+        self.assertEqual(proto.events, ["made"])
+        self.assertIs(proto.transport, transport)
+
+    def test_lateSuccessDeclined(self) -> None:
+        """
+        An attempt that connects after another won never builds a protocol,
+        and a connection that made it that far is closed.
+        """
+        race = self.race()
+        race.add([V4A, V4B])
+        race.finish(lambda: AssertionError())
+        self.reactor.advance(0.25)
+        accept(self.reactor, 1)
+        late = self.reactor.tcpClients[0][2]
+        self.assertIsNone(late.buildProtocol(V4A))
+        self.assertEqual(len(self.factory.built), 1)
+
+    def test_lateConnectionMadeAborted(self) -> None:
+        race = self.race()
+        race.add([V4A, V4B])
+        race.finish(lambda: AssertionError())
+        self.reactor.advance(0.25)
+        early: Any = self.reactor.tcpClients[0][2].buildProtocol(V4A)
+        accept(self.reactor, 1)
+        transport = StringTransport()
+        early.makeConnection(transport)
+        self.assertTrue(transport.disconnecting)
+        self.assertEqual(len(self.factory.built), 1)
+
+    def test_halfCloseProvided(self) -> None:
+        """
+        The stand-in protocol provides L{IHalfCloseableProtocol} when the
+        user's protocol does, so the transport tells it about half-closes.
+        """
+
+        @implementer(IHalfCloseableProtocol)
+        class Half(Recorder):
+            def readConnectionLost(self) -> None:
+                self.events.append("readLost")
+
+            def writeConnectionLost(self) -> None:
+                self.events.append("writeLost")
+
+        self.factory.buildProtocol = lambda addr: Half()  # type: ignore[method-assign]
+        race = self.race()
+        race.add([V4A])
+        race.finish(lambda: AssertionError())
+        outer = self.reactor.tcpClients[0][2]
+        standIn: Any = outer.buildProtocol(V4A)
+        self.assertFalse(IHalfCloseableProtocol.providedBy(standIn))
+        standIn.makeConnection(StringTransport())
+        self.assertTrue(IHalfCloseableProtocol.providedBy(standIn))
+        standIn.dataReceived(b"x")
+        standIn.readConnectionLost()
+        standIn.writeConnectionLost()
+        standIn.connectionLost(Failure(Exception()))
+        proto: Any = self.successResultOf(race.deferred)
+        self.assertEqual(proto.events, ["made", b"x", "readLost", "writeLost", "lost"])
+        self.assertEqual(standIn.logPrefix(), "Half")
+
+    def test_factoryStoppedWithWinner(self) -> None:
+        race = self.race()
+        race.add([V4A, V4B])
+        race.finish(lambda: AssertionError())
+        self.reactor.advance(0.25)
+        accept(self.reactor, 1)
+        self.successResultOf(race.deferred)
+        self.reactor.tcpClients[0][2].doStop()
+        self.assertEqual(self.factory.stops, 0)
+        self.reactor.tcpClients[1][2].doStop()
+        self.assertEqual(self.factory.stops, 1)
+
+    def test_noProtocol(self) -> None:
+        self.factory.buildProtocol = lambda addr: None  # type: ignore[method-assign]
+        race = self.race()
+        race.add([V4A, V4B])
+        race.finish(lambda: AssertionError())
+        transport = accept(self.reactor, 0)
+        self.failureResultOf(race.deferred, NoProtocol)
+        self.assertTrue(transport.disconnecting)
+        self.assertEqual(len(self.reactor.tcpClients), 1)
+
+    def test_factoryRaises(self) -> None:
+        def boom(addr: Any) -> Any:
+            raise ZeroDivisionError()
+
+        self.factory.buildProtocol = boom  # type: ignore[method-assign]
+        race = self.race()
+        race.add([V4A])
+        race.finish(lambda: AssertionError())
+        accept(self.reactor, 0)
+        self.failureResultOf(race.deferred, ZeroDivisionError)
+
+    def test_stagger(self) -> None:
+        race = self.race(0.1)
+        race.add([V4A, V4B, V4C])
+        race.finish(lambda: AssertionError())
+        self.assertEqual(self.hosts(), ["192.0.2.1"])
+        self.reactor.advance(0.099)
+        self.assertEqual(len(self.hosts()), 1)
+        self.reactor.advance(0.001)
+        self.assertEqual(len(self.hosts()), 2)
+        self.reactor.advance(0.1)
+        self.assertEqual(self.hosts(), ["192.0.2.1", "192.0.2.2", "192.0.2.3"])
+        self.cancel(race)
+
+    def test_refusalMovesOnAtOnce(self) -> None:
+        race = self.race()
+        race.add([V4A, V4B, V4C])
+        race.finish(lambda: AssertionError())
+        self.reactor.advance(0.01)
+        refuse(self.reactor, 0)
+        self.assertEqual(len(self.hosts()), 2)
+        # The new attempt has a full delay of its own.
+        self.reactor.advance(0.249)
+        self.assertEqual(len(self.hosts()), 2)
+        self.reactor.advance(0.001)
+        self.assertEqual(len(self.hosts()), 3)
+        self.cancel(race)
+
+    def test_olderFailureDoesNotHurry(self) -> None:
+        """
+        Only the failure of the latest attempt starts the next one early.
+        """
+        race = self.race()
+        race.add([V4A, V4B, V4C])
+        race.finish(lambda: AssertionError())
+        self.reactor.advance(0.25)
+        refuse(self.reactor, 0)
+        self.assertEqual(len(self.hosts()), 2)
+        self.reactor.advance(0.25)
+        self.assertEqual(len(self.hosts()), 3)
+        self.cancel(race)
+
+    def test_zeroDelayWaitsForEach(self) -> None:
+        race = self.race(0)
+        race.add([V4A, V4B])
+        race.finish(lambda: AssertionError())
+        self.reactor.advance(5)
+        self.assertEqual(len(self.hosts()), 1)
+        refuse(self.reactor, 0)
+        self.assertEqual(len(self.hosts()), 2)
+        refuse(self.reactor, 1)
+        self.failureResultOf(race.deferred, ConnectAttemptsError)
+
+    def test_singleFailurePassesThrough(self) -> None:
+        race = self.race()
+        race.add([V4A])
+        race.finish(lambda: AssertionError())
+        refuse(self.reactor, 0)
+        failure = self.failureResultOf(race.deferred)
+        self.assertIs(type(failure.value), ConnectionRefusedError)
+
+    def test_allFail(self) -> None:
+        race = self.race()
+        race.add([V4A, V4B])
+        race.finish(lambda: AssertionError())
+        refuse(self.reactor, 0)
+        refuse(self.reactor, 1)
+        error = self.failureResultOf(race.deferred, ConnectAttemptsError).value
+        self.assertEqual([a for a, f in error.failures], [V4A, V4B])
+        self.assertEqual((error.host, error.port), ("example.org", 80))
+
+    def test_noAddresses(self) -> None:
+        race = self.race()
+        race.finish(lambda: ValueError("nothing"))
+        self.assertEqual(
+            str(self.failureResultOf(race.deferred, ValueError).value), "nothing"
+        )
+
+    def test_connectRaises(self) -> None:
+        """
+        An exception from C{connectTCP} is that attempt's failure; the next
+        address is tried at once.
+        """
+        calls = []
+        original = self.reactor.connectTCP
+
+        def connectTCP(host: str, *a: Any, **kw: Any) -> Any:
+            calls.append(host)
+            if host == "192.0.2.1":
+                raise ConnectError(string="bad")
+            return original(host, *a, **kw)
+
+        self.reactor.connectTCP = connectTCP  # type: ignore[method-assign]
+        race = self.race()
+        race.add([V4A, V4B])
+        race.finish(lambda: AssertionError())
+        self.assertEqual(calls, ["192.0.2.1", "192.0.2.2"])
+        refuse(self.reactor, 0)
+        error = self.failureResultOf(race.deferred, ConnectAttemptsError).value
+        self.assertIn(
+            "192.0.2.1:80: An error occurred while connecting: bad.", str(error)
+        )
+
+    def test_addLater(self) -> None:
+        """
+        Addresses added while attempts run wait for the delay of the latest
+        attempt, and duplicates are ignored.
+        """
+        race = self.race()
+        race.add([V4A])
+        self.reactor.advance(0.1)
+        race.add([V4A, V4B])
+        self.assertEqual(len(self.hosts()), 1)
+        self.reactor.advance(0.15)
+        self.assertEqual(self.hosts(), ["192.0.2.1", "192.0.2.2"])
+        self.reactor.advance(1)
+        race.add([V4C])
+        self.assertEqual(len(self.hosts()), 3)
+        race.finish(lambda: AssertionError())
+        refuse(self.reactor, 0)
+        refuse(self.reactor, 1)
+        refuse(self.reactor, 2)
+        self.failureResultOf(race.deferred, ConnectAttemptsError)
+
+    def test_deadline(self) -> None:
+        race = self.race(timeout=1)
+        race.add([V4A, V4B])
+        race.finish(lambda: AssertionError())
+        self.reactor.advance(0.999)
+        self.assertNoResult(race.deferred)
+        self.reactor.advance(0.001)
+        error = self.failureResultOf(race.deferred, TimeoutError).value
+        self.assertEqual(
+            str(error),
+            "User timeout caused connection failure: connecting to "
+            "example.org port 80 took longer than 1 seconds.",
+        )
+        self.assertTrue(all(c.stoppedConnecting for c in self.reactor.connectors))
+        self.assertEqual([c[3] for c in self.reactor.tcpClients], [1, 1])
+
+    def test_cancelStopsAndCleansUp(self) -> None:
+        race = self.race()
+        cleaned: list[int] = []
+        race.onEnd(lambda: cleaned.append(1))
+        race.add([V4A, V4B])
+        race.deferred.cancel()
+        error = self.failureResultOf(race.deferred, ConnectingCancelledError).value
+        self.assertIs(error.address, V4A)
+        self.assertEqual(cleaned, [1])
+        self.assertTrue(self.reactor.connectors[0].stoppedConnecting)
+        # The stop reports a failure back; it is ignored.
+        refuse(self.reactor, 0)
+        race.add([V4C])
+        self.assertEqual(len(self.hosts()), 1)
+
+    def test_failEnds(self) -> None:
+        race = self.race()
+        race.add([V4A])
+        race.fail(Failure(ValueError("x")))
+        self.failureResultOf(race.deferred, ValueError)
+        self.assertTrue(self.reactor.connectors[0].stoppedConnecting)
