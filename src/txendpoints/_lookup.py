@@ -17,6 +17,8 @@ a keyword given twice (Twisted silently keeps the last one).
 from __future__ import annotations
 
 import difflib
+import operator
+import re
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -65,41 +67,18 @@ class Tokens(NamedTuple):
     dangling: str | int | None
 
 
-def _unescapePiece(piece: str) -> tuple[str, bool]:
-    out: list[str] = []
-    chars = iter(piece)
-    for char in chars:
-        if char == "\\":
-            nxt = next(chars, None)
-            if nxt is None:
-                return "".join(out), True
-            out.append(nxt)
-        else:
-            out.append(char)
-    return "".join(out), False
+# One piece up to an unescaped ':' or the end: a name or positional value,
+# an optional '=' and value (in which '=' is literal), and a trailing lone
+# backslash if the string ends in one.
+_PIECE = re.compile(
+    r"([^\\:=]*(?:\\.[^\\:=]*)*)(=?)([^\\:]*(?:\\.[^\\:]*)*)(\\?)(:|\Z)", re.S
+)
+_ESCAPED = re.compile(r"\\(.)", re.S)
+_ESCAPED_CHAR = operator.itemgetter(1)  # much faster than a "\\1" template
 
 
-def _splitEscaped(description: str) -> list[list[str]]:
-    """
-    Split at unescaped C{:}, then each piece at its first unescaped C{=};
-    pieces stay escaped so that a trailing backslash can be found later.
-    """
-    pieces: list[list[str]] = [[""]]
-    i, end = 0, len(description)
-    while i < end:
-        char = description[i]
-        if char == "\\":
-            pieces[-1][-1] += description[i : i + 2]
-            i += 2
-            continue
-        if char == ":":
-            pieces.append([""])
-        elif char == "=" and len(pieces[-1]) == 1:
-            pieces[-1].append("")
-        else:
-            pieces[-1][-1] += char
-        i += 1
-    return pieces
+def _unescape(text: str) -> str:
+    return _ESCAPED.sub(_ESCAPED_CHAR, text) if "\\" in text else text
 
 
 def tokenize(description: str) -> Tokens:
@@ -127,19 +106,25 @@ def tokenize(description: str) -> Tokens:
                 args.append(piece)
         return Tokens(args, kwargs, keywords, None)
     dangling: str | int | None = None
-    for parts in _splitEscaped(description):
-        texts = [_unescapePiece(part) for part in parts]
-        if len(texts) == 2:
-            (name, _), (value, valueDangles) = texts
-            kwargs[name] = value
-            keywords.append((name, value))
-            if valueDangles:
-                dangling = name
+    position = 0
+    while True:
+        match = _PIECE.match(description, position)
+        assert match is not None  # Every group can match the empty string.
+        first, equals, value, backslash, colon = match.groups()
+        first = _unescape(first)
+        if equals:
+            value = _unescape(value)
+            kwargs[first] = value
+            keywords.append((first, value))
+            if backslash:
+                dangling = first
         else:
-            ((value, valueDangles),) = texts
-            if valueDangles:
+            if backslash:
                 dangling = len(args)
-            args.append(value)
+            args.append(first)
+        if not colon:
+            break
+        position = match.end()
     return Tokens(args, kwargs, keywords, dangling)
 
 
@@ -246,18 +231,19 @@ def _checkGrammar(
     """
     if tokens.dangling is not None:
         where = tokens.dangling
+        option = where if isinstance(where, str) else None
         if isinstance(where, int):
             slots = spec.positionals if spec is not None else ()
             if where == 0:
                 where = "the endpoint type"
             elif where <= len(slots):
-                where = slots[where - 1].name
+                where = option = slots[where - 1].name
             else:
                 where = f"argument {where}"
         raise EndpointStringError(
             prefix,
             f"{where} ends with a lone backslash; write \\\\ for a backslash",
-            option=where if spec is not None else None,
+            option=option,
         )
     if spec is None or len(tokens.keywords) == len(tokens.kwargs):
         return
