@@ -222,9 +222,7 @@ def _warnCollision(key: str, direction: Direction, table: _Table) -> None:
     )
 
 
-def _checkGrammar(
-    prefix: str, tokens: Tokens, spec: Spec | None, direction: Direction
-) -> None:
+def _checkGrammar(prefix: str, tokens: Tokens, spec: Spec | None) -> None:
     """
     Reject what Twisted's tokenizer would crash on and, for our own
     prefixes, what it would silently drop.
@@ -276,7 +274,7 @@ def _lookup(description: str | bytes, direction: Direction) -> tuple[Any, Tokens
     prefix = tokens.args[0]
     key = prefix.lower()
     if key in BUILTINS[direction]:
-        _checkGrammar(prefix, tokens, None, direction)
+        _checkGrammar(prefix, tokens, None)
         return key, tokens
     table = _table(direction)
     parser = table.parsers.get(key)
@@ -285,7 +283,7 @@ def _lookup(description: str | bytes, direction: Direction) -> tuple[Any, Tokens
     if key in table.collisions:
         _warnCollision(key, direction, table)
     spec = parser.spec if isinstance(parser, ServerParser | ClientParser) else None
-    _checkGrammar(prefix, tokens, spec, direction)
+    _checkGrammar(prefix, tokens, spec)
     return parser, tokens
 
 
