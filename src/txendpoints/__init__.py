@@ -2,12 +2,18 @@
 Better TCP4, TCP6, host and standard-I/O endpoints for Twisted.
 
 The endpoint classes are drop-ins for Twisted's; the same endpoints are
-available as endpoint strings (C{tx-tcp4:}, C{tx-tcp6:}, C{tx-host:}) to
-every program that uses C{serverFromString} or C{clientFromString}.
+available as endpoint strings (C{tx-tcp4:}, C{tx-tcp6:}, C{tx-host:},
+C{tx-stdio:}) to every program that uses C{serverFromString} or C{clientFromString}.
 """
 
 from ._attempts import ConnectAttemptsError
 from ._listen import ListeningPorts
+from ._lookup import (
+    PrefixCollisionWarning,
+    clientFromString,
+    rebuildPrefixTable,
+    serverFromString,
+)
 from ._options import EndpointStringError, describe
 from ._stdio import StandardIOClientEndpoint, StandardIOServerEndpoint
 from ._tcp import HostServerEndpoint, TCP4ServerEndpoint, TCP6ServerEndpoint
@@ -19,11 +25,15 @@ __all__ = [
     "HostClientEndpoint",
     "HostServerEndpoint",
     "ListeningPorts",
+    "PrefixCollisionWarning",
     "StandardIOClientEndpoint",
     "StandardIOServerEndpoint",
     "TCP4ClientEndpoint",
     "TCP4ServerEndpoint",
     "TCP6ClientEndpoint",
     "TCP6ServerEndpoint",
+    "clientFromString",
     "describe",
+    "rebuildPrefixTable",
+    "serverFromString",
 ]

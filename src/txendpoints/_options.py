@@ -17,6 +17,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Final, Generic, Literal, TypeVar
 
 T = TypeVar("T")
@@ -163,8 +164,9 @@ class Duration(Kind[float]):
         return value
 
     def format(self, value: float) -> str:
-        # repr gives the shortest text that reads back as the same float.
-        text = repr(float(value))
+        # repr gives the shortest text that reads back as the same float;
+        # Decimal writes it without the exponent that parse() rejects.
+        text = format(Decimal(repr(float(value))), "f")
         return text[:-2] if text.endswith(".0") else text
 
 

@@ -1,0 +1,345 @@
+"""
+The endpoint types installed in this environment, for C{txendpoints list}.
+
+Twisted's built-in types come from a table here (Twisted has no metadata
+for them); plugins come from the same lookup table as our
+C{serverFromString}.  Options come from our L{Spec}s, from this table, or
+from the signature of the plugin's parsing method; the providing
+distribution from the installed distributions' file lists.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import sys
+from dataclasses import dataclass
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from ._lookup import BUILTINS, _table
+from ._options import REQUIRED, Direction, Spec
+from ._parsers import ClientParser, ServerParser
+
+
+@dataclass(frozen=True)
+class OptionInfo:
+    """
+    One option of an endpoint type.
+
+    @ivar name: Its keyword name.
+    @ivar default: Its default as text, or L{None} if it has none or it is
+        not known.
+    @ivar required: Whether it must be given.
+    @ivar positional: Whether it may be given by position.
+    """
+
+    name: str
+    default: str | None
+    required: bool
+    positional: bool
+
+    def __str__(self) -> str:
+        if self.required:
+            return f"{self.name} (required)"
+        if self.default is None:
+            return self.name
+        return f"{self.name}={self.default or repr('')}"
+
+
+@dataclass(frozen=True)
+class EndpointType:
+    """
+    An installed endpoint type in one direction.
+
+    @ivar prefix: Its prefix, lower case.
+    @ivar direction: C{"server"} or C{"client"}.
+    @ivar description: One line about it.
+    @ivar options: Its options, or L{None} if they cannot be known.
+    @ivar distribution: The distribution that provides it, with version.
+    @ivar source: C{"built-in"} or the module of its plugin dropin.
+    @ivar collision: The other claimants of the same prefix, or C{()}; the
+        one listed first among equal prefixes is the one in use.
+    @ivar active: Whether strings with this prefix reach it.
+    """
+
+    prefix: str
+    direction: Direction
+    description: str
+    options: tuple[OptionInfo, ...] | None
+    distribution: str
+    source: str
+    collision: tuple[str, ...] = ()
+    active: bool = True
+
+
+def _o(name: str, default: str | None = None, positional: bool = False) -> OptionInfo:
+    return OptionInfo(name, default, default is None and positional, positional)
+
+
+def _opt(name: str, default: str | None = None) -> OptionInfo:
+    return OptionInfo(name, default, False, False)
+
+
+# From twisted.internet.endpoints: _parseTCP, _parseUNIX, _parseSSL and
+# _parseClientTCP, _parseClientSSL, _parseClientUNIX.
+_TWISTED_BUILTINS: dict[tuple[str, Direction], tuple[str, tuple[OptionInfo, ...]]] = {
+    ("tcp", "server"): (
+        "TCP listener on IPv4",
+        (_o("port", positional=True), _opt("interface", ""), _opt("backlog", "50")),
+    ),
+    ("unix", "server"): (
+        "UNIX-domain socket listener",
+        (
+            _o("address", positional=True),
+            _opt("mode", "666"),
+            _opt("backlog", "50"),
+            _opt("lockfile", "1"),
+        ),
+    ),
+    ("ssl", "server"): (
+        "TLS listener on IPv4 with a certificate file",
+        (
+            _o("port", positional=True),
+            _opt("privateKey", "server.pem"),
+            _opt("certKey"),
+            _opt("sslmethod"),
+            _opt("interface", ""),
+            _opt("backlog", "50"),
+            _opt("extraCertChain"),
+            _opt("dhParameters"),
+        ),
+    ),
+    ("tcp", "client"): (
+        "TCP connection over IPv4 (first address only)",
+        (
+            _o("host", positional=True),
+            _o("port", positional=True),
+            _opt("timeout", "30"),
+            _opt("bindAddress"),
+        ),
+    ),
+    ("ssl", "client"): (
+        "TLS connection over IPv4",
+        (
+            _o("host", positional=True),
+            _o("port", positional=True),
+            _opt("timeout", "30"),
+            _opt("bindAddress"),
+            _opt("certKey"),
+            _opt("privateKey"),
+            _opt("caCertsDir"),
+            _opt("hostname"),
+        ),
+    ),
+    ("unix", "client"): (
+        "UNIX-domain socket connection",
+        (_o("path", positional=True), _opt("timeout", "30"), _opt("lockfile", "0")),
+    ),
+}
+
+# Better one-liners than the docstrings of Twisted's own plugins.
+_TWISTED_PLUGINS: dict[tuple[str, Direction], str] = {
+    ("tcp6", "server"): "TCP listener on IPv6",
+    ("stdio", "server"): "the process's standard input and output",
+    ("systemd", "server"): "a listening socket inherited from systemd",
+    ("tls", "server"): "TLS listener on IPv6, certificates from a directory (SNI)",
+    ("haproxy", "server"): "PROXY-protocol wrapper around another server string",
+    ("tls", "client"): "TLS connection through HostnameEndpoint",
+}
+
+
+def _options(spec: Spec) -> tuple[OptionInfo, ...]:
+    return tuple(
+        OptionInfo(
+            option.name,
+            None
+            if option.required or option.default is None
+            else option.kind.format(option.default),
+            option.default is REQUIRED,
+            option.positional,
+        )
+        for option in spec.options
+    )
+
+
+def _signatureOptions(function: Any) -> tuple[OptionInfo, ...] | None:
+    try:
+        parameters = list(inspect.signature(function).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    named = [
+        p
+        for p in parameters
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        and p.name not in ("self", "reactor")
+    ]
+    if not named:
+        return None
+    return tuple(
+        OptionInfo(
+            p.name,
+            None if p.default in (p.empty, None) else _text(p.default),
+            p.default is p.empty,
+            p.kind is p.POSITIONAL_OR_KEYWORD,
+        )
+        for p in named
+    )
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def _pluginOptions(plugin: Any, direction: Direction) -> tuple[OptionInfo, ...] | None:
+    if isinstance(plugin, ServerParser | ClientParser):
+        return _options(plugin.spec)
+    if type(plugin).__name__ == "_TLSClientEndpointParser":
+        from twisted.internet import endpoints
+
+        return _signatureOptions(getattr(endpoints, "_parseClientTLS", None))
+    if type(plugin).__name__ == "_StandardIOParser":
+        return ()
+    method = "parseStreamServer" if direction == "server" else "parseStreamClient"
+    # Twisted's own plugins hide their real signature behind a private
+    # method; third-party ones often do the same.
+    names = [
+        method,
+        *sorted(n for n in dir(type(plugin)) if "parse" in n.lower() and n != method),
+    ]
+    for name in names:
+        options = _signatureOptions(getattr(plugin, name, None))
+        if options is not None:
+            return options
+    return None
+
+
+def _oneLine(plugin: Any) -> str:
+    if isinstance(plugin, ServerParser | ClientParser):
+        return plugin.spec.summary
+    doc = inspect.getdoc(type(plugin)) or ""
+    first = re.split(r"\.\s|\n\n", doc.strip(), maxsplit=1)[0]
+    # Drop epytext markup: L{x}, I{x}, C{x}.
+    return " ".join(re.sub(r"[A-Z]\{([^}]*)\}", r"\1", first).split()).rstrip(".")
+
+
+def dropinModule(plugin: object) -> str | None:
+    """
+    The name of the plugin dropin module that holds C{plugin}.
+
+    @param plugin: A plugin object that C{getPlugins} returned.
+    @return: A module name under C{twisted.plugins}, or L{None}.
+    """
+    for name, module in list(sys.modules.items()):
+        if name.startswith("twisted.plugins.") and module is not None:
+            if any(value is plugin for value in vars(module).values()):
+                return name
+    return None
+
+
+@cache
+def _fileOwners() -> dict[Path, str]:
+    owners: dict[Path, str] = {}
+    for dist in metadata.distributions():
+        label = f"{dist.metadata['Name']} {dist.version}"
+        for file in dist.files or ():
+            path = str(file)
+            if path.endswith(".py"):
+                owners[Path(str(dist.locate_file(file))).resolve()] = label
+            elif path.endswith(".pth"):
+                # An editable install: the .pth names the source directory.
+                try:
+                    text = Path(str(dist.locate_file(file))).read_text()
+                except OSError:
+                    continue
+                for line in text.splitlines():
+                    if line and not line.startswith(("#", "import")):
+                        owners[Path(line.strip()).resolve()] = label
+    return owners
+
+
+def _owner(path: Path) -> str | None:
+    owners = _fileOwners()
+    for candidate in (path, *path.parents):
+        if candidate in owners:
+            return owners[candidate]
+    return None
+
+
+def distributionOf(plugin: object) -> str:
+    """
+    The installed distribution that provides C{plugin}.
+
+    @param plugin: A plugin object.
+    @return: The distribution's name and version, or a description of
+        where the plugin lives if no distribution claims it.
+    """
+    moduleName = dropinModule(plugin) or type(plugin).__module__
+    module = sys.modules.get(moduleName)
+    filename = getattr(module, "__file__", None)
+    if filename:
+        owner = _owner(Path(filename).resolve())
+        if owner is not None:
+            return owner
+        return f"no distribution ({filename})"
+    return f"no distribution ({moduleName})"
+
+
+def _twistedLabel() -> str:
+    return f"Twisted {metadata.version('Twisted')}"
+
+
+def installedEndpointTypes(
+    direction: Direction | None = None,
+) -> list[EndpointType]:
+    """
+    Every endpoint type installed in this environment.
+
+    @param direction: C{"server"} or C{"client"} for one direction only.
+    @return: The types, built-ins first, then plugins by prefix.
+    """
+    found: list[EndpointType] = []
+    directions: tuple[Direction, ...] = (
+        ("server", "client") if direction is None else (direction,)
+    )
+    for which in directions:
+        for name in sorted(BUILTINS[which]):
+            description, options = _TWISTED_BUILTINS.get(
+                (name, which), ("built into Twisted", None)
+            )
+            found.append(
+                EndpointType(
+                    name, which, description, options, _twistedLabel(), "built-in"
+                )
+            )
+        table = _table(which)
+        for key in sorted(table.parsers):
+            claimants = table.collisions.get(key, [table.parsers[key]])
+            labels = [distributionOf(p) for p in claimants]
+            for index, plugin in enumerate(claimants):
+                shadowed = key in BUILTINS[which]
+                others = tuple(
+                    label for i, label in enumerate(labels) if i != index
+                ) + (("Twisted (built-in)",) if shadowed else ())
+                description = _oneLine(plugin)
+                if labels[index].startswith("Twisted "):
+                    description = _TWISTED_PLUGINS.get((key, which), description)
+                found.append(
+                    EndpointType(
+                        key,
+                        which,
+                        description,
+                        _pluginOptions(plugin, which),
+                        labels[index],
+                        dropinModule(plugin) or type(plugin).__module__,
+                        others,
+                        index == 0 and not shadowed,
+                    )
+                )
+    return found

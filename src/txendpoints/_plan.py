@@ -1,0 +1,123 @@
+"""
+What an endpoint would do, in one line, for C{txendpoints check}.
+
+For our endpoints the line comes from the L{Spec} and the option values
+alone, so prefixes added later get a plan without code here.  Twisted's
+TCP endpoints get one from their attributes; anything else gets its type.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._options import PORT, Boolean, Described, Duration, Host, Spec, escape
+
+# Words for the parenthesis; a prefix not listed uses its Spec's summary.
+_TRANSPORTS: dict[str, str] = {
+    "tx-tcp4": "TCP, IPv4",
+    "tx-tcp6": "TCP, IPv6",
+    "tx-host": "TCP, IPv4 and IPv6",
+}
+
+_EVERY_INTERFACE: dict[int | None, str] = {4: "0.0.0.0", 6: "::", None: "*"}
+
+
+def hostPort(host: str, port: int | str) -> str:
+    """
+    Join a host and a port the way URLs do.
+
+    @param host: A name or an address literal.
+    @param port: The port.
+    @return: C{host:port}, with an IPv6 literal in brackets.
+    """
+    if ":" in host:
+        return f"[{host}]:{port}"
+    return f"{host}:{port}"
+
+
+def specPlan(spec: Spec, values: dict[str, Any]) -> str:
+    """
+    Say what an endpoint of C{spec} with C{values} would do.
+
+    @param spec: The endpoint's spec.
+    @param values: Its option values.
+    @return: A line such as C{listen on [::1]:8080 (TCP, IPv6, backlog 50)}.
+    """
+    verb = "listen on" if spec.direction == "server" else "connect to"
+    hostOption = next((o for o in spec.options if isinstance(o.kind, Host)), None)
+    portOption = next(
+        (o for o in spec.options if o.name == "port" or o.kind is PORT), None
+    )
+    used = {o.name for o in (hostOption, portOption) if o is not None}
+    details = [_TRANSPORTS.get(spec.prefix, spec.summary)]
+    if portOption is not None:
+        port = values[portOption.name]
+        if hostOption is not None:
+            host = values[hostOption.name]
+            if host == "":
+                host = _EVERY_INTERFACE[getattr(hostOption.kind, "family", None)]
+            target = hostPort(host, port)
+        else:
+            target = f"port {port}"
+        if port == 0 and spec.direction == "server":
+            details.append("a free port chosen by the system")
+    else:
+        target = spec.summary
+        details = []
+    for option in spec.options:
+        value = values.get(option.name)
+        if option.name in used or value is None:
+            continue
+        if isinstance(option.kind, Boolean) and value == option.default:
+            # "reusePort no" on every line would be noise; a switch is worth
+            # mentioning only when it was thrown.
+            continue
+        text = option.kind.format(value)
+        if isinstance(option.kind, Duration):
+            text += "s"
+        details.append(f"{option.name} {text}")
+    return f"{verb} {target}" + (f" ({', '.join(details)})" if details else "")
+
+
+def plan(endpoint: object, direction: str) -> str:
+    """
+    Say what C{endpoint} would do.
+
+    @param endpoint: Any stream endpoint.
+    @param direction: C{"server"} or C{"client"}.
+    @return: One line.
+    """
+    if isinstance(endpoint, Described):
+        return specPlan(endpoint._spec, endpoint._optionValues())
+    name = type(endpoint).__name__
+    attrs = vars(endpoint) if hasattr(endpoint, "__dict__") else {}
+    family = {"TCP4": "IPv4", "TCP6": "IPv6"}.get(name[:4])
+    if family and "_port" in attrs:
+        if direction == "server" and "_interface" in attrs:
+            host = attrs["_interface"] or "0.0.0.0"
+            extra = f", backlog {attrs.get('_backlog')}"
+            return f"listen on {hostPort(host, attrs['_port'])} (TCP, {family}{extra})"
+        if "_host" in attrs:
+            host = attrs["_host"]
+            host = host.decode("idna") if isinstance(host, bytes) else host
+            extra = f", timeout {attrs.get('_timeout')}s"
+            return f"connect to {hostPort(host, attrs['_port'])} (TCP, {family}{extra})"
+    verb = "listen with" if direction == "server" else "connect with"
+    return f"{verb} {type(endpoint).__module__}.{name}"
+
+
+def canonical(endpoint: object, args: list[str], kwargs: dict[str, str]) -> str:
+    """
+    The canonical string of C{endpoint}.
+
+    @param endpoint: The parsed endpoint.
+    @param args: The positional pieces it was parsed from, prefix first.
+    @param kwargs: The keyword pieces.
+    @return: L{describe} for ours; for others, the pieces re-quoted with
+        the prefix in lower case.
+    """
+    if isinstance(endpoint, Described):
+        return endpoint._spec.format(endpoint._optionValues())
+    pieces = [args[0].lower(), *(escape(a, positional=True) for a in args[1:])]
+    pieces += [f"{escape(k, positional=True)}={escape(v)}" for k, v in kwargs.items()]
+    return ":".join(pieces)

@@ -1,0 +1,191 @@
+"""
+Tests for the C{txendpoints} command, run for real in a subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from twisted.trial.unittest import SynchronousTestCase
+
+_SCRIPT = Path(sys.executable).with_name("txendpoints")
+
+
+def run(*args: str, script: bool = False) -> subprocess.CompletedProcess[str]:
+    """
+    Run the command with C{python -m txendpoints}, or the console script.
+    """
+    command = [str(_SCRIPT)] if script else [sys.executable, "-m", "txendpoints"]
+    return subprocess.run(
+        [*command, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONWARNINGS": "default"},
+    )
+
+
+class CheckTests(SynchronousTestCase):
+    """
+    C{txendpoints check} parses without listening and says what it would do.
+    """
+
+    def test_good(self) -> None:
+        result = run("check", "tx-tcp6:port=8080:interface=\\:\\:1")
+        self.assertEqual(
+            (result.returncode, result.stdout, result.stderr),
+            (
+                0,
+                "tx-tcp6:8080:interface=\\:\\:1\n"
+                "listen on [::1]:8080 (TCP, IPv6, backlog 50)\n",
+                "",
+            ),
+        )
+
+    def test_consoleScript(self) -> None:
+        if not _SCRIPT.exists():
+            self.skipTest(f"no console script at {_SCRIPT}")
+        result = run("check", "tx-tcp4:0:backlog=5", script=True)
+        self.assertEqual(
+            (result.returncode, result.stdout),
+            (
+                0,
+                "tx-tcp4:0:backlog=5\nlisten on 0.0.0.0:0 (TCP, IPv4, "
+                "a free port chosen by the system, backlog 5)\n",
+            ),
+        )
+
+    def test_bad(self) -> None:
+        result = run("check", "tx-tcp6:http")
+        self.assertEqual(
+            (result.returncode, result.stdout, result.stderr),
+            (
+                2,
+                "",
+                "txendpoints check: tx-tcp6: port 'http' is not a number from "
+                "0 to 65535\n",
+            ),
+        )
+
+    def test_badTwisted(self) -> None:
+        """
+        Twisted's parsers fail with their own messages, still without a
+        traceback.
+        """
+        result = run("check", "--client", "tcp:example.org:http")
+        self.assertEqual(result.returncode, 2)
+        self.assertEqual(result.stdout, "")
+        self.assertEqual(
+            result.stderr,
+            "txendpoints check: 'tcp:example.org:http' was rejected by its "
+            "parser: ValueError: invalid literal for int() with base 10: 'http'\n",
+        )
+
+    def test_twisted(self) -> None:
+        result = run("check", "--client", "TCP:example.org:80:timeout=5")
+        self.assertEqual(
+            (result.returncode, result.stdout),
+            (
+                0,
+                "tcp:example.org:80:timeout=5\n"
+                "connect to example.org:80 (TCP, IPv4, timeout 5s)\n",
+            ),
+        )
+
+    def test_unknownFallback(self) -> None:
+        result = run("check", "stdio:")
+        self.assertEqual(
+            (result.returncode, result.stdout),
+            (0, "stdio:\nlisten with twisted.internet.endpoints.StandardIOEndpoint\n"),
+        )
+
+    def test_clientOnlyServer(self) -> None:
+        """
+        A prefix that exists only for servers (Twisted's C{systemd}) is an
+        unknown client type.
+        """
+        result = run("check", "--client", "systemd:domain=INET:index=0")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("unknown client endpoint type 'systemd'", result.stderr)
+        self.assertNotIn("Traceback", result.stderr)
+
+    def test_usage(self) -> None:
+        result = run("check")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("STRING", result.stderr)
+
+
+class ListTests(SynchronousTestCase):
+    """
+    C{txendpoints list} shows every installed endpoint type.
+    """
+
+    def test_text(self) -> None:
+        result = run("list")
+        self.assertEqual(result.returncode, 0)
+        lines = result.stdout.splitlines()
+        self.assertEqual(lines[0], "Server endpoint types:")
+        self.assertIn("Client endpoint types:", lines)
+        ours = next(line for line in lines if line.split()[:1] == ["tx-tcp6"])
+        self.assertIn("TCP listener on IPv6  [txendpoints ", ours)
+        options = lines[lines.index(ours) + 1].split()
+        self.assertEqual(
+            options,
+            [
+                "options:",
+                "port",
+                "(required),",
+                "backlog=50,",
+                "interface=::,",
+                "ipv6Only,",
+                "reusePort=no",
+            ],
+        )
+        for prefix in ("tcp", "tcp6", "unix", "stdio", "ssl", "tls"):
+            self.assertTrue(any(line.split()[:1] == [prefix] for line in lines), prefix)
+
+    def test_json(self) -> None:
+        result = run("list", "--json")
+        self.assertEqual(result.returncode, 0)
+        found = {(t["prefix"], t["direction"]): t for t in json.loads(result.stdout)}
+        ours = found[("tx-tcp4", "server")]
+        self.assertEqual(ours["description"], "TCP listener on IPv4")
+        self.assertEqual(ours["source"], "twisted.plugins.txendpoints_endpoints")
+        self.assertEqual(ours["collision"], [])
+        self.assertEqual(
+            ours["options"][1],
+            {
+                "name": "backlog",
+                "default": "50",
+                "required": False,
+                "positional": False,
+            },
+        )
+        self.assertTrue(found[("tcp", "client")]["distribution"].startswith("Twisted "))
+        self.assertEqual(found[("tcp", "client")]["source"], "built-in")
+
+    def test_direction(self) -> None:
+        client = run("list", "--client", "--json")
+        self.assertEqual(
+            {t["direction"] for t in json.loads(client.stdout)}, {"client"}
+        )
+        server = run("list", "--server")
+        self.assertNotIn("Client endpoint types:", server.stdout)
+        both = run("list", "--server", "--client")
+        self.assertEqual(both.returncode, 2)
+
+
+class MainTests(SynchronousTestCase):
+    """
+    With no command, usage goes to standard error.
+    """
+
+    def test_noCommand(self) -> None:
+        result = run()
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("list", result.stderr)
+        self.assertIn("check", result.stderr)

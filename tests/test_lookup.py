@@ -1,0 +1,443 @@
+"""
+Tests for L{txendpoints._lookup}: the cached prefix table and our
+C{serverFromString} / C{clientFromString}.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from twisted.internet import endpoints
+from twisted.internet.interfaces import IStreamServerEndpointStringParser
+from twisted.internet.testing import MemoryReactor
+from twisted.plugin import IPlugin
+from twisted.trial.unittest import SynchronousTestCase
+from zope.interface import implementer
+
+import txendpoints
+from txendpoints import (
+    EndpointStringError,
+    PrefixCollisionWarning,
+    TCP4ServerEndpoint,
+    TCP6ServerEndpoint,
+    _catalog,
+    _lookup,
+    clientFromString,
+    rebuildPrefixTable,
+    serverFromString,
+)
+from txendpoints._lookup import tokenize
+
+
+def sameEndpoint(test: SynchronousTestCase, ours: object, theirs: object) -> None:
+    """
+    Twisted's endpoints have no equality: compare their type and state.
+    """
+    test.assertIs(type(ours), type(theirs))
+    test.assertEqual(vars(ours), vars(theirs))
+
+
+# Strings both Twisted and we accept; the endpoints must be the same.
+SERVER_STRINGS = [
+    "tcp:80",
+    "tcp:8080:interface=127.0.0.1:backlog=7",
+    "tcp:port=80:interface=127.0.0.1",
+    "unix:/tmp/sock:mode=600:lockfile=0",
+    "unix:address=/tmp/a\\:b",
+    "tcp6:8080",
+    "tcp6:8080:interface=\\:\\:1:backlog=3",
+    "TCP6:8080",
+    "stdio:",
+    "tx-tcp4:0",
+    "tx-tcp6:8080:interface=\\:\\:1",
+    "TX-TCP6:port=1:backlog=9",
+    "port=80:tcp",
+]
+
+CLIENT_STRINGS = [
+    "tcp:example.org:80",
+    "tcp:host=example.org:port=80:timeout=5",
+    "TCP:example.org:80:bindAddress=127.0.0.1",
+    "tcp:host=example.org:80",
+    "unix:/tmp/sock:timeout=9:lockfile=1",
+    "unix:path=/tmp/sock",
+]
+
+
+class TokenizeTests(SynchronousTestCase):
+    """
+    L{tokenize} splits strings exactly like Twisted's C{_parse}.
+    """
+
+    def test_sameAsTwisted(self) -> None:
+        for text in [
+            "tcp:80",
+            "a:b=c=d:e",
+            "a\\:b=c\\=d:\\\\",
+            "x:=:==:",
+            "k\\=1=v:",
+            "",
+            ":::",
+        ]:
+            tokens = tokenize(text)
+            self.assertEqual((tokens.args, tokens.kwargs), endpoints._parse(text))
+            self.assertIsNone(tokens.dangling)
+
+    def test_keywordsInOrder(self) -> None:
+        tokens = tokenize("p:a=1:b=2:a=3")
+        self.assertEqual(tokens.keywords, [("a", "1"), ("b", "2"), ("a", "3")])
+        self.assertEqual(tokens.kwargs, {"a": "3", "b": "2"})
+
+    def test_dangling(self) -> None:
+        self.assertEqual(tokenize("p:a=1\\").dangling, "a")
+        self.assertEqual(tokenize("p:x:y\\").dangling, 2)
+        self.assertEqual(tokenize("p\\").dangling, 0)
+        self.assertEqual(tokenize("p\\").args, ["p"])
+        self.assertIsNone(tokenize("p:a=1\\\\").dangling)
+
+
+class SameEndpointTests(SynchronousTestCase):
+    """
+    For every string Twisted accepts, ours give the same endpoint.
+    """
+
+    def test_servers(self) -> None:
+        reactor = MemoryReactor()
+        for text in SERVER_STRINGS:
+            sameEndpoint(
+                self,
+                serverFromString(reactor, text),
+                endpoints.serverFromString(reactor, text),
+            )
+
+    def test_clients(self) -> None:
+        reactor = MemoryReactor()
+        for text in CLIENT_STRINGS:
+            sameEndpoint(
+                self,
+                clientFromString(reactor, text),
+                endpoints.clientFromString(reactor, text),
+            )
+
+    def test_bytesPlugin(self) -> None:
+        """
+        Plugins get bytes pieces from a bytes string, as Twisted gives them.
+        """
+        reactor = MemoryReactor()
+        for text in [b"tcp6:80:interface=\\:\\:1", b"tx-tcp6:80:backlog=4"]:
+            sameEndpoint(
+                self,
+                serverFromString(reactor, text),
+                endpoints.serverFromString(reactor, text),
+            )
+
+    def test_bytesBuiltin(self) -> None:
+        """
+        Twisted rejects built-in types in bytes strings; we accept them.
+        """
+        reactor = MemoryReactor()
+        sameEndpoint(
+            self,
+            serverFromString(reactor, b"tcp:80"),
+            endpoints.serverFromString(reactor, "tcp:80"),
+        )
+
+    def test_ours(self) -> None:
+        reactor = MemoryReactor()
+        self.assertEqual(
+            serverFromString(reactor, "tx-tcp6:80:interface=\\:\\:1"),
+            TCP6ServerEndpoint(reactor, 80, 50, "::1"),
+        )
+        self.assertEqual(
+            serverFromString(reactor, "Tx-Tcp4:80"), TCP4ServerEndpoint(reactor, 80)
+        )
+
+    def test_builtinCaseInsensitive(self) -> None:
+        """
+        Twisted's server built-ins match only in lower case; ours in any.
+        """
+        reactor = MemoryReactor()
+        sameEndpoint(
+            self,
+            serverFromString(reactor, "TCP:80"),
+            endpoints.serverFromString(reactor, "tcp:80"),
+        )
+
+    def test_builtinErrorsAreTwisteds(self) -> None:
+        """
+        A bad built-in string fails the way Twisted's own parser fails it.
+        """
+        with self.assertRaises(ValueError) as e:
+            serverFromString(MemoryReactor(), "tcp:http")
+        self.assertNotIsInstance(e.exception, EndpointStringError)
+
+    def test_fallbackWithoutPrivateTables(self) -> None:
+        """
+        If Twisted's private tables move, the built-ins go through its
+        public functions.
+        """
+        saved = endpoints._endpointServerFactories
+        del endpoints._endpointServerFactories
+        self.addCleanup(setattr, endpoints, "_endpointServerFactories", saved)
+        self.patch(endpoints, "_clientParsers", {})
+        calls: list[str] = []
+
+        def recorder(result: str) -> Any:
+            def record(reactor: Any, text: str) -> str:
+                calls.append(text)
+                return result
+
+            return record
+
+        self.patch(endpoints, "serverFromString", recorder("server"))
+        self.patch(endpoints, "clientFromString", recorder("client"))
+        reactor = MemoryReactor()
+        self.assertEqual(serverFromString(reactor, "tcp:80"), "server")
+        self.assertEqual(clientFromString(reactor, "tcp:a:80"), "client")
+        self.assertEqual(calls, ["tcp:80", "tcp:a:80"])
+
+
+class ErrorTests(SynchronousTestCase):
+    """
+    Strings no parser could take fail with L{EndpointStringError}.
+    """
+
+    def assertMessage(self, text: str, message: str, client: bool = False) -> None:
+        parse = clientFromString if client else serverFromString
+        with self.assertRaises(EndpointStringError) as e:
+            parse(MemoryReactor(), text)
+        self.assertEqual(str(e.exception), message)
+
+    def test_unknownType(self) -> None:
+        self.assertMessage(
+            "tcp7:80", "unknown server endpoint type 'tcp7'; did you mean 'tcp'?"
+        )
+        self.assertMessage(
+            "zzz:80", "unknown client endpoint type 'zzz'; see 'txendpoints list'", True
+        )
+
+    def test_unknownTypeIsValueError(self) -> None:
+        with self.assertRaises(ValueError):
+            serverFromString(MemoryReactor(), "nope:1")
+
+    def test_empty(self) -> None:
+        self.assertMessage("", "the endpoint string is empty")
+
+    def test_noType(self) -> None:
+        self.assertMessage(
+            "port=80", "'port=80' does not start with an endpoint type such as 'tcp:'"
+        )
+
+    def test_danglingBuiltin(self) -> None:
+        """
+        Twisted raises C{RuntimeError} for a trailing backslash; we do not.
+        """
+        self.assertMessage(
+            "tcp:80:interface=x\\",
+            "tcp: interface ends with a lone backslash; write \\\\ for a backslash",
+        )
+        self.assertMessage(
+            "tcp:80\\",
+            "tcp: argument 1 ends with a lone backslash; write \\\\ for a backslash",
+        )
+
+    def test_duplicateOnlyOurs(self) -> None:
+        """
+        Repeated keywords are errors for our prefixes; for Twisted's the
+        last one wins, as with Twisted's own function.
+        """
+        reactor = MemoryReactor()
+        sameEndpoint(
+            self,
+            serverFromString(reactor, "tcp:80:backlog=1:backlog=2"),
+            endpoints.serverFromString(reactor, "tcp:80:backlog=2"),
+        )
+        with self.assertRaises(EndpointStringError) as e:
+            serverFromString(reactor, "tx-tcp4:80:backlog=1:backlog=2")
+        self.assertEqual(e.exception.option, "backlog")
+
+
+@implementer(IPlugin, IStreamServerEndpointStringParser)
+class FakeParser:
+    """
+    A server parser that records what it was given.
+    """
+
+    def __init__(self, prefix: str, name: str) -> None:
+        self.prefix = prefix
+        self.name = name
+        self.calls: list[tuple[Any, ...]] = []
+
+    def parseStreamServer(self, reactor: Any, *args: Any, **kwargs: Any) -> Any:
+        self.calls.append((args, kwargs))
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"<FakeParser {self.name}>"
+
+
+class TableTests(SynchronousTestCase):
+    """
+    The prefix table is built once, on demand, and rebuilt on request.
+    """
+
+    def setUp(self) -> None:
+        rebuildPrefixTable()
+        self.addCleanup(rebuildPrefixTable)
+        self.plugins: list[Any] = []
+        self.scans = 0
+
+        def getPlugins(interface: Any) -> list[Any]:
+            self.scans += 1
+            if interface is IStreamServerEndpointStringParser:
+                return list(self.plugins)
+            return []
+
+        self.patch(_lookup, "getPlugins", getPlugins)
+
+    def test_builtOnce(self) -> None:
+        self.plugins = [FakeParser("fake", "one")]
+        reactor = MemoryReactor()
+        self.assertEqual(serverFromString(reactor, "fake:1:a=b"), "one")
+        self.assertEqual(serverFromString(reactor, "FAKE:2"), "one")
+        self.assertEqual(self.scans, 1)
+        self.assertEqual(self.plugins[0].calls, [(("1",), {"a": "b"}), (("2",), {})])
+
+    def test_rebuild(self) -> None:
+        reactor = MemoryReactor()
+        with self.assertRaises(EndpointStringError):
+            serverFromString(reactor, "fake:1")
+        self.plugins = [FakeParser("fake", "late")]
+        with self.assertRaises(EndpointStringError):
+            serverFromString(reactor, "fake:1")
+        txendpoints.rebuildPrefixTable()
+        self.assertEqual(serverFromString(reactor, "fake:1"), "late")
+
+    def test_builtinsWin(self) -> None:
+        """
+        As in Twisted, a plugin cannot take over a built-in type.
+        """
+        self.plugins = [FakeParser("tcp", "impostor")]
+        endpoint = serverFromString(MemoryReactor(), "tcp:80")
+        self.assertIsInstance(endpoint, endpoints.TCP4ServerEndpoint)
+
+    def test_collisionWarns(self) -> None:
+        first, second = FakeParser("dup", "first"), FakeParser("DUP", "second")
+        self.plugins = [first, second]
+        names = {id(first): "alpha-endpoints 1.0", id(second): "beta-endpoints 2.1"}
+        self.patch(_catalog, "distributionOf", lambda plugin: names[id(plugin)])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            self.assertEqual(serverFromString(MemoryReactor(), "dup:1"), "first")
+            self.assertEqual(serverFromString(MemoryReactor(), "dup:2"), "first")
+        self.assertEqual([w.category for w in caught], [PrefixCollisionWarning])
+        self.assertEqual(
+            str(caught[0].message),
+            "the server endpoint prefix 'dup' is claimed by <FakeParser first> "
+            "from alpha-endpoints 1.0 and by <FakeParser second> from "
+            "beta-endpoints 2.1; using the one from alpha-endpoints 1.0",
+        )
+        self.assertEqual(caught[0].filename, __file__)
+
+    def test_collisionListed(self) -> None:
+        first, second = FakeParser("dup", "first"), FakeParser("dup", "second")
+        self.plugins = [first, second, FakeParser("tcp", "impostor")]
+        names = {
+            id(first): "alpha-endpoints 1.0",
+            id(second): "beta-endpoints 2.1",
+            id(self.plugins[2]): "gamma 3",
+        }
+        self.patch(_catalog, "distributionOf", lambda plugin: names[id(plugin)])
+        found = {
+            (t.prefix, t.distribution): t
+            for t in _catalog.installedEndpointTypes("server")
+        }
+        alpha = found[("dup", "alpha-endpoints 1.0")]
+        beta = found[("dup", "beta-endpoints 2.1")]
+        self.assertEqual(
+            (alpha.collision, alpha.active), (("beta-endpoints 2.1",), True)
+        )
+        self.assertEqual(
+            (beta.collision, beta.active), (("alpha-endpoints 1.0",), False)
+        )
+        impostor = found[("tcp", "gamma 3")]
+        self.assertEqual(
+            (impostor.collision, impostor.active), (("Twisted (built-in)",), False)
+        )
+        self.assertTrue(found[("tcp", f"Twisted {_twistedVersion()}")].active)
+
+
+def _twistedVersion() -> str:
+    from importlib.metadata import version
+
+    return version("Twisted")
+
+
+class CatalogTests(SynchronousTestCase):
+    """
+    L{_catalog.installedEndpointTypes} lists the real environment.
+    """
+
+    def test_ours(self) -> None:
+        found = {(t.prefix, t.direction): t for t in _catalog.installedEndpointTypes()}
+        ours = found[("tx-tcp6", "server")]
+        self.assertEqual(ours.description, "TCP listener on IPv6")
+        self.assertTrue(ours.distribution.startswith("txendpoints "))
+        self.assertEqual(ours.source, "twisted.plugins.txendpoints_endpoints")
+        assert ours.options is not None
+        self.assertEqual(
+            [str(o) for o in ours.options],
+            [
+                "port (required)",
+                "backlog=50",
+                "interface=::",
+                "ipv6Only",
+                "reusePort=no",
+            ],
+        )
+
+    def test_twisted(self) -> None:
+        found = {(t.prefix, t.direction): t for t in _catalog.installedEndpointTypes()}
+        label = f"Twisted {_twistedVersion()}"
+        self.assertEqual(found[("tcp", "server")].source, "built-in")
+        self.assertEqual(found[("tcp6", "server")].distribution, label)
+        tcp6 = found[("tcp6", "server")].options
+        assert tcp6 is not None
+        self.assertEqual(
+            [str(o) for o in tcp6], ["port (required)", "backlog=50", "interface=::"]
+        )
+        tls = found[("tls", "client")].options
+        assert tls is not None
+        self.assertEqual(tls[2].name, "timeout")
+        self.assertEqual(tls[2].default, "30")
+
+    def test_direction(self) -> None:
+        self.assertEqual(
+            {t.direction for t in _catalog.installedEndpointTypes("client")}, {"client"}
+        )
+
+    def test_signatureOptions(self) -> None:
+        """
+        A third-party parser's options come from its method signature.
+        """
+
+        class Parser:
+            """
+            Listen on I{something}.  More text.
+            """
+
+            prefix = "x"
+
+            def parseStreamServer(
+                self, reactor: Any, path: str, mode: bool = True, other: Any = None
+            ) -> None:
+                pass
+
+        options = _catalog._pluginOptions(Parser(), "server")
+        assert options is not None
+        self.assertEqual(
+            [str(o) for o in options], ["path (required)", "mode=1", "other"]
+        )
+        self.assertEqual(_catalog._oneLine(Parser()), "Listen on something")
+        self.assertIsNone(_catalog._pluginOptions(FakeParser("y", "y"), "server"))
