@@ -359,9 +359,10 @@ BAD_STRINGS: list[tuple[str, str, str, str | None]] = [
         "port",
     ),
     (
-        "tx-tcp4:80:interface=localhost",
+        "tx-tcp4:80:interface=local host",
         "server",
-        "tx-tcp4: interface 'localhost' is not an IPv4 address",
+        "tx-tcp4: interface 'local host' is neither a host name nor an IPv4 "
+        "address",
         "interface",
     ),
     (
