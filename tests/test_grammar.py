@@ -361,8 +361,7 @@ BAD_STRINGS: list[tuple[str, str, str, str | None]] = [
     (
         "tx-tcp4:80:interface=local host",
         "server",
-        "tx-tcp4: interface 'local host' is neither a host name nor an IPv4 "
-        "address",
+        "tx-tcp4: interface 'local host' is neither a host name nor an IPv4 address",
         "interface",
     ),
     (
