@@ -42,7 +42,6 @@ extensions = [
 exclude_patterns = ["_build", "_ext"]
 html_theme = "furo"
 html_title = f"txendpoints {release}"
-pygments_style = "sphinx"
 # Every cross-reference must resolve: a broken one is a warning, and the
 # build treats warnings as errors.
 nitpicky = True
@@ -62,8 +61,8 @@ pydoctor_args = [
     "--project-url=../index.html",
     "--docformat=epytext",
     f"--project-base-dir={root}",
-    f"--intersphinx-file={_pythonInventory}::{PYTHON_URL}",
-    f"--intersphinx-file={_twistedInventory}::{TWISTED_URL}",
+    f"--intersphinx-file={_pythonInventory}::{PYTHON_URL.rstrip('/')}",
+    f"--intersphinx-file={_twistedInventory}::{TWISTED_URL.rstrip('/')}",
     "--html-output={outdir}/api",
     str(root / "src" / "txendpoints"),
 ]
