@@ -143,14 +143,18 @@ def _relay(args: argparse.Namespace) -> int:
     if args.once or args.listen.split(":", 1)[0] in ("stdio", "tx-stdio"):
         service.factory.onFinished = lambda relay: stop()
 
-    def stopOrAbort() -> None:
+    exitSignal: int | None = None
+
+    def stopOrAbort(signum: int) -> None:
+        nonlocal exitSignal
         if stopping:
             service.factory.abortAll()
         else:
+            exitSignal = signum
             stop()
 
     def onSignal(signum: int, frame: object) -> None:
-        reactor.callFromThread(stopOrAbort)
+        reactor.callFromThread(stopOrAbort, signum)
 
     # Twisted's own handlers would stop the reactor on the first signal
     # too, but a second one during the grace period would only log an
@@ -160,6 +164,13 @@ def _relay(args: argparse.Namespace) -> int:
     reactor.addSystemEventTrigger("before", "shutdown", service.stopService)
     reactor.callWhenRunning(service.startService)
     reactor.run(installSignalHandlers=False)
+    if exitSignal is not None:
+        # Die of the signal, as twist does, so that a shell loop or a
+        # supervisor sees why we stopped.
+        import os
+
+        signal.signal(exitSignal, signal.SIG_DFL)
+        os.kill(os.getpid(), exitSignal)
     return status
 
 
