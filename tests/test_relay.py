@@ -355,6 +355,17 @@ class FakePort:
         return self.stopping
 
 
+class NoAbortTransport(HalfClosingTransport):
+    """
+    A transport without C{abortConnection}, like Twisted's standard I/O.
+    """
+
+    def __getattribute__(self, name: str) -> Any:
+        if name == "abortConnection":
+            raise AttributeError(name)
+        return super().__getattribute__(name)
+
+
 @implementer(IStreamServerEndpoint)
 class RecordingServerEndpoint:
     def __init__(self, result: Deferred[Any]) -> None:
@@ -364,6 +375,26 @@ class RecordingServerEndpoint:
     def listen(self, factory: Any) -> Deferred[Any]:
         self.factories.append(factory)
         return self.result
+
+
+class AbortWithoutAbortTests(RelayTestCase):
+    def test_abortFallsBackToClose(self) -> None:
+        """
+        A transport that cannot abort is closed instead.
+        """
+        protocol = self.factory.buildProtocol(PEER)
+        assert protocol is not None
+        clientTransport = NoAbortTransport()
+        clientTransport.protocol = protocol
+        protocol.makeConnection(clientTransport)
+        serverTransport = NoAbortTransport()
+        self.endpoint.succeed(serverTransport)
+        d = self.factory.drain(0)
+        self.reactor.advance(0)
+        self.successResultOf(d)
+        self.assertFalse(clientTransport.connected)
+        self.assertFalse(serverTransport.connected)
+        self.assertEqual(self.factory.relays, set())
 
 
 class ServiceTests(SynchronousTestCase):

@@ -50,6 +50,16 @@ def formatAddress(address: IAddress | None) -> str:
     return str(address)
 
 
+def _abort(transport: Any) -> None:
+    """
+    Close C{transport} at once, or as soon as it can if it cannot abort
+    (standard I/O, for one).
+
+    @param transport: The transport to close.
+    """
+    getattr(transport, "abortConnection", transport.loseConnection)()
+
+
 def _halfClose(transport: Any) -> None:
     """
     Close the writing half of C{transport}, or all of it if it cannot
@@ -219,7 +229,7 @@ class Relay:
             # before closing.
             self._stopProducing(side)
             if self._aborting:
-                other.transport.abortConnection()
+                _abort(other.transport)
             else:
                 other.transport.loseConnection()
         if self.accepted.lost and (self.outgoing is None or self.outgoing.lost):
@@ -253,7 +263,7 @@ class Relay:
         self._aborting = True
         for side in (self.accepted, self.outgoing):
             if side is not None and not side.lost:
-                side.transport.abortConnection()
+                _abort(side.transport)
         if self._connecting is not None:
             self._connecting.cancel()
 
