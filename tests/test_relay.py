@@ -153,6 +153,35 @@ class ConnectTests(RelayTestCase):
         self.assertIn("nobody home", finished["ending"])
         self.assertEqual(self.factory.relays, set())
 
+    def test_earlyDataKept(self) -> None:
+        """
+        Bytes a transport delivers although it was paused are kept and sent
+        once the outgoing connection is up, before anything later.
+        """
+        client, _clientTransport = self.accept()
+        client.dataReceived(b"early ")
+        serverTransport = HalfClosingTransport()
+        self.endpoint.succeed(serverTransport)
+        client.dataReceived(b"late")
+        self.assertEqual(serverTransport.value(), b"early late")
+
+    def test_connectRaises(self) -> None:
+        """
+        An endpoint whose C{connect} raises is a failed connection.
+        """
+
+        @implementer(IStreamClientEndpoint)
+        class Raising:
+            def connect(self, factory: Any) -> Deferred[Any]:
+                raise RuntimeError("broken plugin")
+
+        self.factory.connectTo = Raising()
+        with capturedLogs() as events:
+            _client, clientTransport = self.accept()
+        self.assertFalse(clientTransport.connected)
+        self.assertEqual(self.factory.relays, set())
+        self.assertEqual(events[-1]["ending"], "connecting failed: broken plugin")
+
     def test_clientLeavesWhileConnecting(self) -> None:
         """
         If the client goes away while the outgoing connection is being

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from twisted.internet.address import IPv4Address, IPv6Address
-from twisted.internet.defer import CancelledError, Deferred, succeed
+from twisted.internet.defer import CancelledError, Deferred, maybeDeferred, succeed
 from twisted.internet.endpoints import connectProtocol
 from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import (
@@ -88,6 +88,8 @@ class _Side(Protocol):
     @ivar lost: Whether this side's connection is gone.
     @ivar producing: Whether this side's transport is registered as the
         producer of the other side's transport.
+    @ivar early: What was read before the other end was connected, from a
+        transport that delivered data although it was paused.
     """
 
     transport: Any
@@ -100,14 +102,17 @@ class _Side(Protocol):
         self.readClosed = False
         self.lost = False
         self.producing = False
+        self.early: list[bytes] = []
 
     def connectionMade(self) -> None:
         self.relay._sideConnected(self)
 
     def dataReceived(self, data: bytes) -> None:
         self.received += len(data)
-        assert self.other is not None
-        self.other.transport.write(data)
+        if self.other is None:
+            self.early.append(data)
+        else:
+            self.other.transport.write(data)
 
     def readConnectionLost(self) -> None:
         self.relay._inputEnded(self)
@@ -158,8 +163,9 @@ class Relay:
             side.transport.pauseProducing()
             log.info("#{relay} from {peer} accepted", relay=self.number, peer=self.peer)
             outgoing = _Side(self, "server")
-            self._connecting = connectProtocol(  # type: ignore[no-untyped-call]
-                self.factory.connectTo, outgoing
+            # maybeDeferred: a third-party endpoint might raise at once.
+            self._connecting = maybeDeferred(
+                connectProtocol, self.factory.connectTo, outgoing
             )
             self._connecting.addErrback(self._connectFailed)
             return
@@ -174,6 +180,9 @@ class Relay:
         self.accepted.transport.registerProducer(side.transport, True)
         side.transport.registerProducer(self.accepted.transport, True)
         side.producing = self.accepted.producing = True
+        if self.accepted.early:
+            side.transport.writeSequence(self.accepted.early)
+            self.accepted.early = []
         self.accepted.transport.resumeProducing()
 
     def _connectFailed(self, reason: Failure) -> None:
