@@ -251,7 +251,9 @@ def main() -> None:
         for _ in relays:
             sink.stdout.readline()
         for round in range(args.rounds):
-            for relay in relays:
+            # Alternate the order, so that no relay always follows the same
+            # one (the machine's caches and load carry over).
+            for relay in relays if round % 2 == 0 else relays[::-1]:
                 relay.rates.append(transfer(relay, size, sink))
                 print(
                     f"round {round + 1}: {relay.name:20} {relay.rates[-1]:8.1f} MB/s",
