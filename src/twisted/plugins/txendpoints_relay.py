@@ -1,0 +1,17 @@
+"""
+Twisted plugin dropin: C{twist tx-relay} (and C{twistd tx-relay}).
+
+No logic lives here; see L{txendpoints._relayservice}, which is imported
+only when the command runs.
+"""
+
+from twisted.application.service import ServiceMaker
+
+txRelay = ServiceMaker(  # type: ignore[no-untyped-call]
+    "txendpoints relay",
+    "txendpoints._relayservice",
+    "Relay bytes between two endpoint strings, with flow control.",
+    "tx-relay",
+)
+
+__all__ = ["txRelay"]

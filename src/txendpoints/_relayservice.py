@@ -1,0 +1,260 @@
+"""
+The relay as a service: for C{txendpoints relay} and C{twist tx-relay}.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from twisted.application.service import Service
+from twisted.internet.defer import CancelledError, Deferred, maybeDeferred, succeed
+from twisted.internet.endpoints import clientFromString, serverFromString
+from twisted.internet.interfaces import (
+    IListeningPort,
+    IReactorTime,
+    IStreamClientEndpoint,
+    IStreamServerEndpoint,
+)
+from twisted.logger import ILogFilterPredicate, LogEvent, LogLevel, PredicateResult
+from twisted.python import usage
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from ._options import EndpointStringError
+from ._relay import RelayFactory, formatAddress, log
+
+
+class RelayService(Service):
+    """
+    Listen on a server endpoint and relay each connection to a client
+    endpoint; on stop, stop listening and let open relays finish.
+
+    @ivar factory: The L{RelayFactory} for accepted connections.
+    @ivar listening: Once started, fires with the L{IListeningPort}, or
+        with L{None} if listening failed (after C{onListenFailed} ran).
+    """
+
+    def __init__(
+        self,
+        reactor: IReactorTime,
+        listenOn: IStreamServerEndpoint,
+        connectTo: IStreamClientEndpoint,
+        maxConnections: int | None = None,
+        grace: float = 5.0,
+        onListenFailed: Callable[[Failure], object] | None = None,
+        listenName: str | None = None,
+        connectName: str | None = None,
+    ) -> None:
+        """
+        @param reactor: The reactor, for time.
+        @param listenOn: Where to accept connections.
+        @param connectTo: Where to connect for each accepted connection.
+        @param maxConnections: The most relays open at once, or L{None}.
+        @param grace: Seconds open relays get to finish when the service
+            stops, before they are aborted.
+        @param onListenFailed: Called with the reason if listening fails,
+            after it is logged.
+        @param listenName: What to call C{listenOn} in the log (its string);
+            its C{repr} by default.
+        @param connectName: What to call C{connectTo} in the log; see
+            L{RelayFactory}.
+        """
+        self.listenOn = listenOn
+        self.grace = grace
+        self.listenName = repr(listenOn) if listenName is None else listenName
+        self.factory = RelayFactory(reactor, connectTo, maxConnections, connectName)
+        self.onListenFailed = onListenFailed
+        self.listening: Deferred[IListeningPort | None] = Deferred()
+        self._port: IListeningPort | None = None
+
+    def startService(self) -> None:
+        super().startService()  # type: ignore[no-untyped-call]
+        self.listening = self.listenOn.listen(self.factory).addCallbacks(
+            self._listened, self._listenFailed
+        )
+
+    def _listened(self, port: IListeningPort) -> IListeningPort:
+        self._port = port
+        log.info(
+            "listening on {address}, relaying to {connectTo}",
+            address=formatAddress(port.getHost()),
+            connectTo=self.factory.connectName,
+            relayListening=True,
+        )
+        return port
+
+    def _listenFailed(self, reason: Failure) -> None:
+        if isinstance(reason.value, CancelledError):
+            return
+        log.critical(
+            "cannot listen on {listenOn}: {reason}",
+            listenOn=self.listenName,
+            reason=reason.getErrorMessage(),
+        )
+        if self.onListenFailed is not None:
+            self.onListenFailed(reason)
+
+    def stopService(self) -> Deferred[None]:
+        super().stopService()  # type: ignore[no-untyped-call]
+        if not self.listening.called:
+            self.listening.cancel()
+        port, self._port = self._port, None
+        # Twisted's own stdio: endpoint "listens" with a transport that has
+        # no stopListening.
+        stopListening = getattr(port, "stopListening", None)
+        stopping: Deferred[object] = (
+            succeed(None) if stopListening is None else maybeDeferred(stopListening)
+        )
+        return stopping.addCallback(lambda _: self.factory.drain(self.grace))
+
+
+def parseEndpoints(
+    reactor: object, listen: str, connect: str
+) -> tuple[IStreamServerEndpoint, IStreamClientEndpoint]:
+    """
+    Parse the two endpoint strings of a relay.
+
+    @param reactor: The reactor the endpoints will use.
+    @param listen: A server endpoint string.
+    @param connect: A client endpoint string.
+    @return: The server and the client endpoint.
+    @raise ValueError: If a string is bad: our L{EndpointStringError}
+        unchanged, anything a third-party parser raises as a L{ValueError}
+        that quotes the string.
+    """
+    pairs: list[tuple[Callable[..., Any], str]] = [
+        (serverFromString, listen),
+        (clientFromString, connect),
+    ]
+    endpoints = []
+    for parse, description in pairs:
+        try:
+            endpoints.append(parse(reactor, description))
+        except EndpointStringError:
+            raise
+        except (ValueError, TypeError, KeyError, IndexError) as e:
+            # Twisted's own parsers report missing arguments as TypeError
+            # and unknown prefixes as ValueError, without the string.
+            raise ValueError(f"bad endpoint string {description!r}: {e}") from e
+    return endpoints[0], endpoints[1]
+
+
+def parseMaxConnections(text: str) -> int:
+    """
+    Parse a C{--max-connections} value.
+
+    @param text: The value as given.
+    @return: The number, at least 1.
+    @raise ValueError: If C{text} is not a whole number of 1 or more.
+    """
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"--max-connections {text!r} is not a number of 1 or more")
+    return int(text)
+
+
+def parseGrace(text: str) -> float:
+    """
+    Parse a C{--grace} value.
+
+    @param text: The value as given, in seconds.
+    @return: The number of seconds, finite and not negative.
+    @raise ValueError: If C{text} is not such a number.
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise ValueError(f"--grace {text!r} is not a number of seconds (0 or more)")
+    return value
+
+
+class Options(usage.Options):
+    """
+    Options of C{twist tx-relay}.
+    """
+
+    synopsis = "--listen LISTEN --connect CONNECT [options]"
+    longdesc = (
+        "Relay bytes between two endpoint strings, with flow control: each "
+        "connection accepted on LISTEN is connected to CONNECT."
+    )
+    optParameters = [
+        ["listen", "l", None, "Server endpoint string to accept connections on."],
+        ["connect", "c", None, "Client endpoint string to connect each one to."],
+        [
+            "max-connections",
+            None,
+            None,
+            "Most connections open at once.",
+            parseMaxConnections,
+        ],
+        [
+            "grace",
+            None,
+            5.0,
+            "Seconds open connections get to finish on stop.",
+            parseGrace,
+        ],
+    ]
+
+    def postOptions(self) -> None:
+        from twisted.internet import reactor
+
+        for name in ("listen", "connect"):
+            if self[name] is None:
+                raise usage.UsageError(f"--{name} is required")
+        try:
+            self["listenOn"], self["connectTo"] = parseEndpoints(
+                reactor, self["listen"], self["connect"]
+            )
+        except ValueError as e:
+            raise usage.UsageError(str(e)) from None
+
+
+def makeService(options: Options) -> RelayService:
+    """
+    Make the relay service for C{twist tx-relay}.
+
+    @param options: The parsed options.
+    @return: The service; if it cannot listen, it stops the reactor.
+    """
+    from twisted.internet import reactor
+
+    return RelayService(
+        reactor,
+        options["listenOn"],
+        options["connectTo"],
+        options["max-connections"],
+        options["grace"],
+        onListenFailed=lambda reason: reactor.stop(),
+        listenName=options["listen"],
+        connectName=options["connect"],
+    )
+
+
+@implementer(ILogFilterPredicate)
+class RelayLogPredicate:
+    """
+    What the relay command logs: the relay's own events, or with C{quiet}
+    only the address it listens on; warnings and errors from anywhere.
+
+    @ivar quiet: Whether to leave out the log of each connection.
+    """
+
+    def __init__(self, quiet: bool) -> None:
+        """
+        @param quiet: Whether to leave out the log of each connection.
+        """
+        self.quiet = quiet
+
+    def __call__(self, event: LogEvent) -> PredicateResult:
+        level = event.get("log_level", LogLevel.info)
+        yes: PredicateResult = PredicateResult.yes
+        no: PredicateResult = PredicateResult.no
+        if level >= LogLevel.warn or event.get("relayListening"):
+            return yes
+        if self.quiet or event.get("log_namespace") != log.namespace:
+            return no
+        return yes
