@@ -1,0 +1,356 @@
+"""
+The machinery of option specs: L{Option}, L{Spec} and the errors and
+quoting they share.
+
+Each prefix and direction has one L{Spec}: an ordered list of L{Option}s,
+each with a name, an optional positional slot, a
+L{Kind<txendpoints._kinds.Kind>} that parses and formats its value, and a
+default.  L{Spec.parse} turns the string pieces Twisted's tokenizer hands a
+plugin into typed values, or raises L{EndpointStringError}; L{Spec.format}
+turns typed values back into the canonical string, so that parse, format,
+parse round-trips.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, Generic, Literal, TypeVar
+
+from ._kinds import Host, InvalidValue, Kind
+
+T = TypeVar("T")
+
+Direction = Literal["server", "client"]
+
+
+class EndpointStringError(ValueError):
+    """
+    An endpoint string could not be parsed.
+
+    The message names the prefix, the option and the offending value.
+
+    @ivar prefix: The endpoint prefix, such as C{"tx-tcp6"}.
+    @ivar option: The name of the option at fault, or L{None} when the
+        problem is not with one option (too many positional arguments).
+    @ivar value: The offending value as written, or L{None}.
+    """
+
+    def __init__(
+        self,
+        prefix: str,
+        message: str,
+        option: str | None = None,
+        value: str | None = None,
+    ) -> None:
+        """
+        @param prefix: The endpoint prefix.
+        @param message: What is wrong, without the prefix.
+        @param option: The option at fault, if any.
+        @param value: The value at fault, if any.
+        """
+        super().__init__(f"{prefix}: {message}")
+        self.prefix = prefix
+        self.option = option
+        self.value = value
+
+
+_MISSING: Any = object()
+
+
+@dataclass(frozen=True)
+class Option(Generic[T]):
+    """
+    One option of an endpoint string.
+
+    @ivar name: Its keyword name (camelCase, as Twisted's).
+    @ivar kind: Its type.
+    @ivar default: Its default; L{REQUIRED} if it must be given.
+    @ivar positional: Whether it may also be given by position.
+        Positional options take the slots in the order they are declared.
+    @ivar doc: One sentence for the generated string reference.
+    """
+
+    name: str
+    kind: Kind[T]
+    default: T | None = field(default=_MISSING)
+    positional: bool = False
+    doc: str = ""
+
+    @property
+    def required(self) -> bool:
+        """
+        Whether the option has no default.
+        """
+        return self.default is _MISSING
+
+
+REQUIRED: Final = _MISSING
+
+
+def unescape(text: str) -> str:
+    """
+    Undo L{escape}; the inverse of Twisted's backslash quoting.
+
+    @param text: Escaped text.
+    @return: The text with each C{\\x} replaced by C{x}.
+    """
+    return re.sub(r"\\(.)", r"\1", text, flags=re.DOTALL)
+
+
+def escape(text: str, positional: bool = False) -> str:
+    """
+    Quote C{text} so that Twisted's tokenizer gives it back unchanged.
+
+    @param text: Raw option text.
+    @param positional: Whether it will stand as a positional argument,
+        where an unescaped C{=} would turn it into a keyword.
+    @return: The text with C{\\}, C{:} (and for positional values C{=})
+        escaped with a backslash.
+    """
+    text = text.replace("\\", "\\\\").replace(":", "\\:")
+    if positional:
+        text = text.replace("=", "\\=")
+    return text
+
+
+def _looksLikeAddressPiece(piece: str) -> bool:
+    return bool(re.fullmatch(r"\[?[0-9A-Fa-f]{0,4}(%\S+)?\]?", piece))
+
+
+def _asText(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "surrogateescape")
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """
+    The options of one prefix in one direction.
+
+    @ivar prefix: The endpoint-string prefix (C{"tx-tcp6"}).
+    @ivar direction: C{"server"} or C{"client"}.
+    @ivar options: The options, positional ones first in slot order.
+    @ivar summary: A one-line description.
+    """
+
+    prefix: str
+    direction: Direction
+    options: tuple[Option[Any], ...]
+    summary: str
+
+    def option(self, name: str) -> Option[Any]:
+        """
+        Look an option up by name.
+
+        @param name: The option name.
+        @return: The option.
+        @raise KeyError: If there is none.
+        """
+        for option in self.options:
+            if option.name == name:
+                return option
+        raise KeyError(name)
+
+    @property
+    def positionals(self) -> tuple[Option[Any], ...]:
+        """
+        The options that may be given by position, in slot order.
+        """
+        return tuple(o for o in self.options if o.positional)
+
+    def error(
+        self, message: str, option: str | None = None, value: str | None = None
+    ) -> EndpointStringError:
+        """
+        Build an L{EndpointStringError} for this prefix.
+
+        @param message: What is wrong.
+        @param option: The option at fault.
+        @param value: The value at fault.
+        @return: The error, to be raised.
+        """
+        return EndpointStringError(self.prefix, message, option, value)
+
+    def _unknown(self, name: str) -> EndpointStringError:
+        names = [o.name for o in self.options]
+        if name == "":
+            return self.error("an option has an empty name (a stray '=')", option=name)
+        byLower = {n.lower(): n for n in names}
+        close = (
+            [byLower[name.lower()]]
+            if name.lower() in byLower
+            else (difflib.get_close_matches(name, names, n=1, cutoff=0.6))
+        )
+        hint = (
+            f"; did you mean '{close[0]}'?"
+            if close
+            else (
+                f"; valid options are {', '.join(names)}"
+                if names
+                else "; it takes no options"
+            )
+        )
+        return self.error(f"option '{name}' is unknown{hint}", option=name)
+
+    def _tooMany(
+        self, extra: Sequence[str], kwargs: Mapping[str, str]
+    ) -> EndpointStringError:
+        slots = [o.name for o in self.positionals]
+        if slots:
+            takes = f"it takes at most {len(slots)} ({', '.join(slots)})"
+        else:
+            takes = "it takes none; give every option as name=value"
+        shown = ", ".join(repr(e) for e in extra)
+        message = f"unexpected positional argument(s) {shown}; {takes}"
+        # Twisted's tokenizer splits an unescaped IPv6 literal at each ':',
+        # leaving empty or hex pieces behind: say how to escape it.
+        if "" in extra and all(_looksLikeAddressPiece(e) for e in extra):
+            hosts = [
+                name
+                for name, value in kwargs.items()
+                if name in {o.name for o in self.options}
+                and isinstance(self.option(name).kind, Host)
+                and _looksLikeAddressPiece(value)
+            ]
+            example = f"{hosts[0]}=\\:\\:1" if hosts else "\\:\\:1"
+            subject = hosts[0] if hosts else "this"
+            message += (
+                f". If {subject} is an IPv6 address, write \\: for each ':' "
+                f"(for example {example})"
+            )
+        return self.error(message, value=extra[0] if extra else None)
+
+    def parse(
+        self, args: Sequence[object], kwargs: Mapping[str, object]
+    ) -> dict[str, Any]:
+        """
+        Turn the pieces of an endpoint string into typed values.
+
+        @param args: The positional pieces after the prefix, C{str} or
+            C{bytes}, already unescaped by Twisted's tokenizer.
+        @param kwargs: The keyword pieces.
+        @return: A value for every option, defaults filled in.
+        @raise EndpointStringError: For an unknown option, a value of the
+            wrong type, a missing required option, too many positional
+            arguments, or an option given both by position and keyword.
+        """
+        textArgs = [_asText(a) for a in args]
+        textKwargs = {_asText(k): _asText(v) for k, v in kwargs.items()}
+        known = {o.name for o in self.options}
+        for name in textKwargs:
+            if name not in known:
+                raise self._unknown(name)
+        slots = self.positionals
+        if len(textArgs) > len(slots):
+            raise self._tooMany(textArgs[len(slots) :], textKwargs)
+        raw: dict[str, str] = {}
+        for option, text in zip(slots, textArgs, strict=False):
+            if option.name in textKwargs:
+                raise self.error(
+                    f"{option.name} is given both by position ({text!r}) and "
+                    f"by keyword ({textKwargs[option.name]!r})",
+                    option=option.name,
+                    value=textKwargs[option.name],
+                )
+            raw[option.name] = text
+        raw.update(textKwargs)
+        values: dict[str, Any] = {}
+        for option in self.options:
+            if option.name not in raw:
+                if option.required:
+                    raise self.error(f"{option.name} is required", option=option.name)
+                values[option.name] = option.default
+                continue
+            text = raw[option.name]
+            try:
+                values[option.name] = option.kind.parse(text)
+            except InvalidValue as e:
+                raise self.error(
+                    f"{option.name} {text!r} {e.reason}",
+                    option=option.name,
+                    value=text,
+                ) from None
+        return values
+
+    def format(self, values: Mapping[str, Any]) -> str:
+        """
+        Write typed values back as the canonical endpoint string.
+
+        Positional options are written by position, the rest as
+        C{name=value} in declaration order; options at their default are
+        left out.
+
+        @param values: A value per option name; missing names take their
+            defaults.
+        @return: A string that L{Spec.parse} (after Twisted's tokenizer)
+            turns back into the same values.
+        """
+        pieces = [self.prefix]
+        positionalDone = False
+        for option in self.options:
+            value = values.get(option.name, option.default)
+            if not option.required and value == option.default:
+                if option.positional:
+                    positionalDone = True
+                continue
+            if value is None:
+                continue
+            text = option.kind.format(value)
+            if option.positional and not positionalDone:
+                pieces.append(escape(text, positional=True))
+            else:
+                positionalDone = True
+                pieces.append(f"{option.name}={escape(text)}")
+        return ":".join(pieces)
+
+
+class Described:
+    """
+    Mixin for endpoints built from a L{Spec}: C{repr}, equality and
+    L{describe} all come from the option values.
+
+    Subclasses set C{_spec} and implement L{Described._optionValues}.
+    """
+
+    _spec: Spec
+
+    def _optionValues(self) -> dict[str, Any]:
+        """
+        @return: The endpoint's value for each option of C{_spec}.
+        """
+        raise NotImplementedError()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._spec.format(self._optionValues())}>"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, Described)
+        return bool(
+            getattr(self, "_reactor", None) is getattr(other, "_reactor", None)
+            and self._optionValues() == other._optionValues()
+        )
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._spec.format(self._optionValues())))
+
+
+def describe(endpoint: object) -> str:
+    """
+    The canonical endpoint string that builds an endpoint equal to
+    C{endpoint}.
+
+    @param endpoint: An endpoint from this package.
+    @return: Its string, such as C{"tx-tcp6:8080:interface=\\:\\:1"}.
+    @raise TypeError: If C{endpoint} is not one of ours.
+    """
+    if not isinstance(endpoint, Described):
+        raise TypeError(
+            f"describe() takes a txendpoints endpoint, not {type(endpoint).__name__}"
+        )
+    return endpoint._spec.format(endpoint._optionValues())

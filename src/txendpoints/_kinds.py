@@ -1,0 +1,291 @@
+"""
+The types of endpoint-string options: how each one's text is parsed,
+checked and written back.
+
+A L{Kind} raises L{InvalidValue} with the end of a sentence ("is not a number
+from 0 to 65535"); L{txendpoints._grammar.Spec} turns that into an
+L{EndpointStringError<txendpoints._grammar.EndpointStringError>} naming the
+prefix and the option.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Final, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class InvalidValue(Exception):
+    """
+    Raised by L{Kind.parse}; L{Spec.parse} turns it into an
+    L{EndpointStringError} that names the prefix and the option.
+    """
+
+    def __init__(self, reason: str) -> None:
+        """
+        @param reason: The end of the sentence "option 'value' ...", such as
+            C{"is not a number from 0 to 65535"}.
+        """
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Kind(Generic[T]):
+    """
+    The type of an option: how to parse its text and how to write it back.
+
+    @ivar description: A short human description of accepted values, used
+        in generated documentation.
+    """
+
+    description: str = "text"
+
+    def parse(self, text: str) -> T:
+        """
+        Parse C{text}.
+
+        @param text: The value as it appeared in the string.
+        @return: The typed value.
+        @raise InvalidValue: If C{text} is not acceptable.
+        """
+        raise NotImplementedError()
+
+    def format(self, value: T) -> str:
+        """
+        Write C{value} back as text that L{Kind.parse} accepts.
+
+        @param value: A typed value.
+        @return: Its canonical text, unescaped.
+        """
+        return str(value)
+
+
+_DIGITS = re.compile(r"[0-9]+\Z")
+
+
+@dataclass(frozen=True)
+class Integer(Kind[int]):
+    """
+    A decimal integer within a closed range.
+
+    @ivar low: The smallest accepted value.
+    @ivar high: The largest accepted value, or L{None} for no bound.
+    @ivar noun: What to call it in a message (C{"a number"}, C{"a file
+        descriptor number"}).
+    """
+
+    low: int
+    high: int | None = None
+    noun: str = "a number"
+
+    @property
+    def description(self) -> str:  # type: ignore[override]
+        if self.high is None:
+            return f"integer >= {self.low}"
+        return f"integer {self.low}-{self.high}"
+
+    def parse(self, text: str) -> int:
+        if self.high is None:
+            reason = (
+                f"is not {self.noun} (0 or more)"
+                if self.low == 0
+                else (f"is not {self.noun} of {self.low} or more")
+            )
+        else:
+            reason = f"is not {self.noun} from {self.low} to {self.high}"
+        if not _DIGITS.match(text):
+            raise InvalidValue(reason)
+        value = int(text)
+        if value < self.low or (self.high is not None and value > self.high):
+            raise InvalidValue(reason)
+        return value
+
+
+PORT: Final = Integer(0, 65535)
+BACKLOG: Final = Integer(1, 65535)
+FD: Final = Integer(0, None, "a file descriptor number")
+
+
+class Duration(Kind[float]):
+    """
+    A non-negative, finite number of seconds (C{0.25}, C{30}).
+    """
+
+    description = "seconds (decimal, >= 0)"
+
+    def parse(self, text: str) -> float:
+        reason = "is not a number of seconds (0 or more)"
+        if not re.match(r"[0-9]*\.?[0-9]+\Z|[0-9]+\.\Z", text):
+            raise InvalidValue(reason)
+        value = float(text)
+        if not math.isfinite(value):
+            raise InvalidValue(reason)
+        return value
+
+    def format(self, value: float) -> str:
+        # repr gives the shortest text that reads back as the same float;
+        # Decimal writes it without the exponent that parse() rejects.
+        text = format(Decimal(repr(float(value))), "f")
+        return text[:-2] if text.endswith(".0") else text
+
+
+DURATION: Final = Duration()
+
+_TRUE = ("yes", "true", "1")
+_FALSE = ("no", "false", "0")
+
+
+class Boolean(Kind[bool]):
+    """
+    A yes/no flag: C{yes}, C{no}, C{true}, C{false}, C{1}, C{0}, in any case.
+    """
+
+    description = "yes|no|true|false|1|0"
+
+    def parse(self, text: str) -> bool:
+        lowered = text.lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise InvalidValue("is not one of yes, no, true, false, 1, 0")
+
+    def format(self, value: bool) -> str:
+        return "yes" if value else "no"
+
+
+BOOLEAN: Final = Boolean()
+
+_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)\Z")
+
+
+def isHostName(text: str) -> bool:
+    """
+    Is C{text} a syntactically valid DNS host name (after IDNA encoding)?
+
+    @param text: A candidate name, ASCII or Unicode.
+    @return: L{True} if every label is 1-63 letters, digits, C{-} or C{_}
+        (not starting or ending with C{-}) and the whole is at most 253
+        characters.
+    """
+    try:
+        ascii = text.encode("idna").decode("ascii") if not text.isascii() else text
+    except UnicodeError:
+        return False
+    ascii = ascii[:-1] if ascii.endswith(".") else ascii
+    if not ascii or len(ascii) > 253:
+        return False
+    labels = ascii.split(".")
+    if all(label.isdigit() for label in labels):
+        # All-numeric names such as 1.2.3 are malformed IPv4, not names.
+        return False
+    return all(_LABEL.match(label) for label in labels)
+
+
+def addressFamily(text: str) -> int | None:
+    """
+    Which IP version is the address literal C{text}?
+
+    @param text: A candidate literal; an IPv6 literal may carry a
+        C{%zone} suffix (C{fe80::1%lo}, C{fe80::1%2}).
+    @return: C{4}, C{6}, or L{None} if C{text} is not an address literal.
+    """
+    try:
+        return ipaddress.ip_address(text).version
+    except ValueError:
+        return None
+
+
+_FAMILY_NAMES: Final = {4: "IPv4", 6: "IPv6"}
+
+
+@dataclass(frozen=True)
+class Host(Kind[str]):
+    """
+    A host: an IP address literal and, if C{names} is set, a host name.
+
+    @ivar family: C{4} or C{6} to accept only literals of that family, or
+        L{None} for either.
+    @ivar names: Whether host names are accepted as well as literals.
+    @ivar empty: Whether the empty string is accepted (an interface of
+        C{""} means every IPv4 interface, as in Twisted).
+    """
+
+    family: int | None = None
+    names: bool = True
+    empty: bool = False
+
+    @property
+    def description(self) -> str:  # type: ignore[override]
+        what = (
+            (_FAMILY_NAMES[self.family] + " address") if self.family else ("IP address")
+        )
+        if self.names:
+            what = f"host name or {what}"
+        return what
+
+    def parse(self, text: str) -> str:
+        if text == "" and self.empty:
+            return text
+        if text.startswith("[") and text.endswith("]"):
+            # Accept the bracketed form people copy from URLs.
+            text = text[1:-1]
+        version = addressFamily(text)
+        if version is not None:
+            if self.family is not None and version != self.family:
+                raise InvalidValue(
+                    f"is an {_FAMILY_NAMES[version]} address, "
+                    f"but this endpoint needs an {_FAMILY_NAMES[self.family]} "
+                    "address"
+                )
+            return text
+        if self.names and isHostName(text):
+            return text
+        if text == "":
+            raise InvalidValue("is empty")
+        wanted = _FAMILY_NAMES[self.family] if self.family else "IP"
+        if self.names:
+            raise InvalidValue(f"is neither a host name nor an {wanted} address")
+        raise InvalidValue(f"is not an {wanted} address")
+
+
+@dataclass(frozen=True)
+class BindAddress(Kind[tuple[str, int]]):
+    """
+    A local address for a client socket: C{host}, or C{host:port} (C{[host]:port}
+    for an IPv6 literal), as a C{(host, port)} tuple like Twisted's.
+
+    @ivar family: C{4} or C{6} to accept only literals of that family, or
+        L{None} for either.
+    """
+
+    family: int | None = None
+
+    @property
+    def description(self) -> str:  # type: ignore[override]
+        return Host(self.family).description + ", optionally with :port"
+
+    def parse(self, text: str) -> tuple[str, int]:
+        host, port = text, "0"
+        if text.startswith("[") and "]:" in text:
+            host, port = text[1:].split("]:", 1)
+        elif text.count(":") == 1:
+            host, port = text.split(":")
+        try:
+            number = PORT.parse(port)
+        except InvalidValue:
+            raise InvalidValue(
+                "has a port that is not a number from 0 to 65535"
+            ) from None
+        return Host(self.family, empty=True).parse(host), number
+
+    def format(self, value: tuple[str, int]) -> str:
+        host, port = value
+        if not port:
+            return host
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
