@@ -26,6 +26,7 @@ def checkWheelContents(wheel: str) -> None:
     ]
     assert not bad, f"wheel ships {bad}"
     assert "twisted/plugins/txendpoints_endpoints.py" in names, names
+    assert "twisted/plugins/txendpoints_relay.py" in names, names
     assert "txendpoints/py.typed" in names, names
     print("wheel contents ok")
 
@@ -35,13 +36,36 @@ def checkPlugins() -> None:
 
     here = os.path.dirname(txendpoints.__file__)
     assert "site-packages" in here, f"txendpoints imported from {here}"
-    from twisted.internet.interfaces import IStreamServerEndpointStringParser
+    from twisted.application.service import IServiceMaker
+    from twisted.internet.interfaces import (
+        IStreamClientEndpointStringParserWithReactor,
+        IStreamServerEndpointStringParser,
+    )
     from twisted.plugin import getPlugins
 
-    prefixes = {p.prefix for p in getPlugins(IStreamServerEndpointStringParser)}
-    for wanted in ("tx-tcp4", "tx-tcp6"):
-        assert wanted in prefixes, f"{wanted} missing from {sorted(prefixes)}"
-    print("plugins ok:", sorted(p for p in prefixes if p.startswith("tx-")))
+    ours = ("tx-tcp4", "tx-tcp6", "tx-host", "tx-stdio")
+    for interface in (
+        IStreamServerEndpointStringParser,
+        IStreamClientEndpointStringParserWithReactor,
+    ):
+        prefixes = {p.prefix for p in getPlugins(interface)}
+        for wanted in ours:
+            assert wanted in prefixes, f"{wanted} missing from {sorted(prefixes)}"
+    services = {s.tapname for s in getPlugins(IServiceMaker)}
+    assert "tx-relay" in services, sorted(services)
+    print("plugins ok:", ours, "both directions; twist tx-relay")
+
+
+def checkCommand() -> None:
+    command = os.path.join(os.path.dirname(sys.executable), "txendpoints")
+    result = subprocess.run(
+        [command, "check", r"tx-tcp6:8080:interface=\:\:1"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.startswith("tx-tcp6:8080:interface="), result.stdout
+    print("txendpoints check ok:", result.stdout.splitlines()[-1])
 
 
 def checkTwistdWeb() -> None:
@@ -92,4 +116,5 @@ def checkTwistdWeb() -> None:
 if __name__ == "__main__":
     checkWheelContents(sys.argv[1])
     checkPlugins()
+    checkCommand()
     checkTwistdWeb()

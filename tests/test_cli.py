@@ -124,6 +124,30 @@ class ListTests(SynchronousTestCase):
     C{txendpoints list} shows every installed endpoint type.
     """
 
+    def test_closedPipe(self) -> None:
+        """
+        A reader that has gone away (C{txendpoints list | head -1}) ends the
+        command with status 1 and no C{BrokenPipeError} traceback.
+        """
+        for command in ([str(_SCRIPT)], [sys.executable, "-m", "txendpoints"]):
+            readEnd, writeEnd = os.pipe()
+            # No reader at all: every write fails, so the test does not
+            # depend on how much fits in the pipe's buffer.
+            os.close(readEnd)
+            try:
+                result = subprocess.run(
+                    [*command, "list"],
+                    stdout=writeEnd,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    timeout=60,
+                )
+            finally:
+                os.close(writeEnd)
+            self.assertEqual(result.returncode, 1)
+            self.assertNotIn("Traceback", result.stderr)
+            self.assertNotIn("BrokenPipe", result.stderr)
+
     def test_text(self) -> None:
         result = run("list")
         self.assertEqual(result.returncode, 0)

@@ -2,8 +2,6 @@
 C{python -m txendpoints}: the same as the C{txendpoints} command.
 """
 
-import sys
+from ._cli import console
 
-from ._cli import main
-
-sys.exit(main())
+console()

@@ -7,6 +7,7 @@ Each subcommand registers itself in L{_buildParser} and is run by L{main}.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeAlias
@@ -198,8 +199,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 def console() -> None:
     """
     Entry point of the C{txendpoints} console script.
+
+    A reader that goes away early (C{txendpoints list | head}) ends the
+    command quietly, as it does for other Unix tools, instead of with a
+    C{BrokenPipeError} traceback.
     """
-    sys.exit(main())
+    try:
+        status = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python would complain again while flushing at exit; point stdout
+        # at nothing so that it cannot.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        status = 1
+    sys.exit(status)
 
 
 def _addList(subcommands: Subcommands) -> None:
