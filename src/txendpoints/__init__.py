@@ -7,6 +7,7 @@ C{tx-stdio:}) to every program that uses C{serverFromString} or C{clientFromStri
 """
 
 from ._attempts import ConnectAttemptsError
+from ._grammar import EndpointStringError, describe
 from ._listen import ListeningPorts
 from ._lookup import (
     PrefixCollisionWarning,
@@ -14,7 +15,6 @@ from ._lookup import (
     rebuildPrefixTable,
     serverFromString,
 )
-from ._options import EndpointStringError, describe
 from ._stdio import StandardIOClientEndpoint, StandardIOServerEndpoint
 from ._tcp import HostServerEndpoint, TCP4ServerEndpoint, TCP6ServerEndpoint
 from ._tcpclient import HostClientEndpoint, TCP4ClientEndpoint, TCP6ClientEndpoint

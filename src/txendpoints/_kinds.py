@@ -4,8 +4,7 @@ checked and written back.
 
 A L{Kind} raises L{InvalidValue} with the end of a sentence ("is not a number
 from 0 to 65535"); L{txendpoints._grammar.Spec} turns that into an
-L{EndpointStringError<txendpoints._grammar.EndpointStringError>} naming the
-prefix and the option.
+L{txendpoints.EndpointStringError} naming the prefix and the option.
 """
 
 from __future__ import annotations

@@ -106,7 +106,8 @@ class ListeningPorts:
         """
         Stop every port.
 
-        @return: A L{Deferred} that fires when all have stopped, failing with
+        @return: A L{Deferred<twisted.internet.defer.Deferred>} that fires
+            when all have stopped, failing with
             the first failure if any of them failed to stop.
         """
         stopping = [maybeDeferred(port.stopListening) for port in self.ports]
@@ -239,7 +240,8 @@ def listenOn(
     """
     Listen on one address.
 
-    @param reactor: An L{IReactorTCP}; also an L{IReactorSocket} if the
+    @param reactor: An L{IReactorTCP<twisted.internet.interfaces.IReactorTCP>};
+        also an L{IReactorSocket<twisted.internet.interfaces.IReactorSocket>} if the
         address needs a socket of our own.
     @param address: Where to listen.
     @param port: The port number; C{0} lets the kernel pick one.

@@ -186,10 +186,13 @@ class StandardIOServerEndpoint(_StandardIOEndpoint):
         """
         Build a protocol and connect it to the descriptors.
 
-        @param protocolFactory: Builds the protocol, with a L{PipeAddress}.
-        @return: A L{Deferred} that fires with an L{IListeningPort} whose
-            C{stopListening} closes the connection, or fails with
-            L{CannotListenError} if the descriptors are in use or unusable
+        @param protocolFactory: Builds the protocol, with a
+            L{PipeAddress<twisted.internet._posixstdio.PipeAddress>}.
+        @return: A L{Deferred<twisted.internet.defer.Deferred>} that fires
+            with an L{IListeningPort<twisted.internet.interfaces.IListeningPort>}
+            whose C{stopListening} closes the connection, or fails with
+            L{CannotListenError<twisted.internet.error.CannotListenError>} if
+            the descriptors are in use or unusable
             or the factory builds no protocol (or with whatever the
             protocol's C{connectionMade} raised).
         """
@@ -220,12 +223,16 @@ class StandardIOClientEndpoint(_StandardIOEndpoint):
         Build a protocol and connect it to the descriptors on the next
         reactor turn, so that the caller may still cancel.
 
-        @param protocolFactory: Builds the protocol, with a L{PipeAddress}.
-        @return: A L{Deferred} that fires with the connected protocol, or
-            fails with L{ConnectError} if the descriptors are in use or
-            unusable, L{NoProtocol} if the factory builds none, or
-            L{ConnectingCancelledError} if cancelled first (the descriptors
-            are then left untouched).
+        @param protocolFactory: Builds the protocol, with a
+            L{PipeAddress<twisted.internet._posixstdio.PipeAddress>}.
+        @return: A L{Deferred<twisted.internet.defer.Deferred>} that fires
+            with the connected protocol, or fails with
+            L{ConnectError<twisted.internet.error.ConnectError>} if the
+            descriptors are in use or unusable,
+            L{NoProtocol<twisted.internet.error.NoProtocol>} if the factory
+            builds none, or
+            L{ConnectingCancelledError<twisted.internet.error.ConnectingCancelledError>}
+            if cancelled first (the descriptors are then left untouched).
         """
         delayed: list[IDelayedCall] = []
 

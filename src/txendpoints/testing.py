@@ -306,7 +306,8 @@ class SimulatedNetwork(MemoryReactorClock):
         bindAddress: Any = None,
     ) -> SimulatedConnector:
         """
-        Start a simulated connection attempt; see L{IReactorTCP.connectTCP}.
+        Start a simulated connection attempt; see
+        L{IReactorTCP.connectTCP<twisted.internet.interfaces.IReactorTCP.connectTCP>}.
         """
         self.tcpClients.append(
             (host, port, factory, timeout, bindAddress)  # type: ignore[arg-type]
