@@ -36,7 +36,17 @@ from ._options import (
 )
 from ._resolve import resolve
 
-BindAddress = str | bytes | tuple[str | bytes, int] | None
+try:
+    # Twisted 26's makeBinding() result, which connectTCP takes as is.
+    from twisted.internet.interfaces import _Binding
+except ImportError:  # pragma: no cover - older Twisted
+
+    class _Binding:  # type: ignore[no-redef]
+        _address: str | None
+        _port: int
+
+
+BindAddress = str | bytes | tuple[str | bytes, int] | _Binding | None
 
 _CLASSES: dict[int, type[IPAddress]] = {4: IPv4Address, 6: IPv6Address}
 _NAMES = {4: "IPv4", 6: "IPv6"}
@@ -59,18 +69,29 @@ def _hostText(host: str | bytes) -> str:
     return host
 
 
-def _bindTuple(bindAddress: BindAddress) -> tuple[str, int] | None:
+def _bindTuple(bindAddress: BindAddress) -> tuple[str, int] | _Binding | None:
     """
-    Normalize a C{bindAddress} to Twisted's C{(host, port)} form.
+    Normalize a C{bindAddress} to Twisted's C{(host, port)} form; a
+    C{makeBinding} result stays as it is, for C{connectTCP} to apply its
+    socket options, as Twisted's endpoints do.
     """
-    if bindAddress is None:
-        return None
+    if bindAddress is None or isinstance(bindAddress, _Binding):
+        return bindAddress
     if isinstance(bindAddress, (str, bytes)):
         bindAddress = (bindAddress, 0)
     host, port = bindAddress
     if isinstance(host, bytes):
         host = host.decode("ascii")
     return host, int(port)
+
+
+def _bindPair(bindAddress: tuple[str, int] | _Binding | None) -> tuple[str, int] | None:
+    """
+    The C{(host, port)} of a normalized C{bindAddress}.
+    """
+    if isinstance(bindAddress, _Binding):
+        return bindAddress._address or "", bindAddress._port
+    return bindAddress
 
 
 class _ClientEndpoint(Described):
@@ -119,7 +140,7 @@ class _ClientEndpoint(Described):
             "host": host,
             "port": self._port,
             "timeout": self._timeout,
-            "bindAddress": self._bindAddress,
+            "bindAddress": _bindPair(self._bindAddress),
             "attemptDelay": self._attemptDelay,
         }
 
@@ -130,7 +151,7 @@ class _ClientEndpoint(Described):
         """
         return _CLASSES[self._families[0]]("TCP", host, self._port)
 
-    def _bindFor(self, address: IPAddress) -> tuple[str, int] | None:
+    def _bindFor(self, address: IPAddress) -> tuple[str, int] | _Binding | None:
         return self._bindAddress
 
     def _noAddress(self, host: str) -> Exception:
@@ -154,19 +175,19 @@ class _ClientEndpoint(Described):
         """
         try:
             host = _hostText(self._hostGiven)
-        except ValueError:
+            race = StaggeredAttempts(
+                self._reactor,
+                protocolFactory,
+                host,
+                self._port,
+                self._cancelAddress(host),
+                self._attemptDelay,
+                self._timeout,
+                self._bindFor,
+                self._arrange,
+            )
+        except BaseException:
             return defer.fail()
-        race = StaggeredAttempts(
-            self._reactor,
-            protocolFactory,
-            host,
-            self._port,
-            self._cancelAddress(host),
-            self._attemptDelay,
-            self._timeout,
-            self._bindFor,
-            self._arrange,
-        )
         try:
             self._begin(race, host)
         except BaseException:
@@ -260,7 +281,8 @@ class HostClientEndpoint(_ClientEndpoint):
         super().__init__(reactor, host, port, timeout, bindAddress, attemptDelay)
         self._resolutionDelay = resolutionDelay
         self._preferIPv6 = preferIPv6
-        bindFamily = addressFamily(self._bindAddress[0]) if self._bindAddress else None
+        bind = _bindPair(self._bindAddress)
+        bindFamily = addressFamily(bind[0]) if bind else None
         preferred = (6, 4) if preferIPv6 else (4, 6)
         self._families = tuple(f for f in preferred if bindFamily in (None, f))
 
@@ -271,15 +293,22 @@ class HostClientEndpoint(_ClientEndpoint):
         return values
 
     def _cancelAddress(self, host: str) -> IAddress:
-        hostBytes = host.encode("ascii" if host.isascii() else "idna")
+        try:
+            hostBytes = host.encode("ascii" if host.isascii() else "idna")
+        except UnicodeError:
+            # As Twisted's HostnameEndpoint: a ValueError naming the host
+            # with its offending characters escaped, from connect.
+            escaped = host.encode("ascii", "backslashreplace").decode("ascii")
+            raise ValueError(f"invalid host name: {escaped}") from None
         return HostnameAddress(hostBytes, self._port)
 
     def _noAddress(self, host: str) -> Exception:
         if len(self._families) == 1:
-            assert self._bindAddress is not None
+            bind = _bindPair(self._bindAddress)
+            assert bind is not None
             return DNSLookupError(
                 f"{host} has no {_NAMES[self._families[0]]} address, and "
-                f"bindAddress {self._bindAddress[0]} allows "
+                f"bindAddress {bind[0]} allows "
                 f"{_NAMES[self._families[0]]} only"
             )
         return DNSLookupError(f"{host} has no IPv6 or IPv4 address")
