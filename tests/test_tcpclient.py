@@ -19,6 +19,7 @@ from twisted.internet.interfaces import (
     IStreamClientEndpointStringParserWithReactor,
 )
 from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 from zope.interface.verify import verifyObject
@@ -218,6 +219,28 @@ class SingleFamilyTests(ClientTestCase):
         for cls in (TCP4ClientEndpoint, TCP6ClientEndpoint, HostClientEndpoint):
             d = cls(object(), "h.example", 80).connect(self.factory)
             self.failureResultOf(d, AttributeError)
+
+    def test_noNameResolver(self) -> None:
+        """
+        A host name with a reactor that has no C{nameResolver} fails with a
+        L{DNSLookupError} saying so; an address literal needs none.
+        """
+        clock = Clock()
+        for cls in (TCP4ClientEndpoint, TCP6ClientEndpoint, HostClientEndpoint):
+            d = cls(clock, "h.example", 80).connect(self.factory)
+            self.assertEqual(
+                str(self.failureResultOf(d, DNSLookupError).value),
+                "DNS lookup failed: h.example is a host name, which needs a "
+                "reactor with a nameResolver (IReactorPluggableNameResolver), "
+                "and Clock has none.",
+            )
+        self.assertEqual(clock.getDelayedCalls(), [])
+        reactor = self.reactor
+        del reactor.nameResolver
+        d = TCP4ClientEndpoint(reactor, "127.0.0.1", 80).connect(self.factory)
+        self.assertEqual(self.hosts(), ["127.0.0.1"])
+        refuse(reactor, 0)
+        self.failureResultOf(d, ConnectionRefusedError)
 
     def test_deadlineIncludesResolution(self) -> None:
         d = TCP4ClientEndpoint(self.reactor, "slow.example", 80, timeout=1).connect(

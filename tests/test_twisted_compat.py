@@ -56,6 +56,10 @@ NAME_RESOLVER = (
     "DESIGN 'resolution through reactor.nameResolver': we have no "
     "deferToThread/getaddrinfo path"
 )
+NO_RESOLVER = (
+    NAME_RESOLVER + " to deprecate: a reactor without nameResolver fails "
+    "connect with a DNSLookupError that says so"
+)
 EVERY_ADDRESS = (
     "DESIGN 'order of attempts': our TCP6ClientEndpoint tries every AAAA "
     "record (all three here) and, as DESIGN says, wraps several failures "
@@ -211,14 +215,14 @@ class TCP6EndpointNameResolutionTests(_OursClient, T.TCP6EndpointNameResolutionT
 class HostnameEndpointMemoryIPv4ReactorTests(
     _OursClient, T.HostnameEndpointMemoryIPv4ReactorTests
 ):
-    test_deprecation = _skip(NAME_RESOLVER + " to deprecate")
+    test_deprecation = _skip(NO_RESOLVER)
     test_errorsLogged = _skip(TWO_QUERIES)
 
 
 class HostnameEndpointMemoryIPv6ReactorTests(
     _OursClient, T.HostnameEndpointMemoryIPv6ReactorTests
 ):
-    test_deprecation = _skip(NAME_RESOLVER + " to deprecate")
+    test_deprecation = _skip(NO_RESOLVER)
     test_errorsLogged = _skip(TWO_QUERIES)
 
 

@@ -196,6 +196,18 @@ class _ClientEndpoint(Described):
 
     _arrange: Any = None
 
+    def _needResolver(self, host: str) -> None:
+        """
+        @raise DNSLookupError: If the reactor has no C{nameResolver}; Twisted
+            would fall back to C{getaddrinfo} in a thread, which we never do.
+        """
+        if getattr(self._reactor, "nameResolver", None) is None:
+            raise DNSLookupError(
+                f"{host} is a host name, which needs a reactor with a "
+                "nameResolver (IReactorPluggableNameResolver), and "
+                f"{type(self._reactor).__name__} has none"
+            )
+
     def _begin(self, race: StaggeredAttempts, host: str) -> None:
         """
         Start resolving C{host} and feeding its addresses to C{race}.
@@ -216,6 +228,7 @@ class _ClientEndpoint(Described):
                     )
                 )
             return
+        self._needResolver(host)
         d = resolve(self._reactor, host, self._port, self._families)
         race.onEnd(d.cancel)
         d.addCallback(race.add)
@@ -330,6 +343,7 @@ class HostClientEndpoint(_ClientEndpoint):
                 return
             super()._begin(race, host)
             return
+        self._needResolver(host)
         _HappyResolution(self, race, host)
 
 
