@@ -521,6 +521,21 @@ class HappyEyeballsTests(ClientTestCase):
         self.assertIs(self.reactor.tcpClients[0][4], binding)
         self.finish(d)
 
+    def test_attemptDelayNone(self) -> None:
+        """
+        C{attemptDelay=None}, Twisted's C{HostnameEndpoint} default, means
+        our default.
+        """
+        endpoint = HostClientEndpoint(
+            self.reactor, "example.org", 80, attemptDelay=None
+        )
+        self.assertEqual(describe(endpoint), "tx-host:example.org:80")
+        d = endpoint.connect(self.factory)
+        self.assertEqual(self.hosts(), ["2001:db8::1"])
+        self.reactor.advance(0.25)
+        self.assertEqual(self.hosts(), ["2001:db8::1", "192.0.2.1"])
+        self.finish(d)
+
     def test_textNotIDNA(self) -> None:
         """
         A text host that has no IDNA form fails C{connect}'s Deferred with

@@ -109,7 +109,7 @@ class _ClientEndpoint(Described):
         port: int,
         timeout: float | None = 30,
         bindAddress: BindAddress = None,
-        attemptDelay: float = 0.25,
+        attemptDelay: float | None = 0.25,
     ) -> None:
         """
         @param reactor: An L{IReactorTCP}, L{IReactorTime} and
@@ -119,17 +119,19 @@ class _ClientEndpoint(Described):
         @param port: The port to connect to.
         @param timeout: Seconds for the whole C{connect}, name resolution
             included; L{None} for no deadline.
-        @param bindAddress: The local address to connect from: a host, or
-            a C{(host, port)} tuple.
+        @param bindAddress: The local address to connect from: a host, a
+            C{(host, port)} tuple, or a C{makeBinding} result.
         @param attemptDelay: Seconds to wait for a silent attempt before
-            starting the next; C{0} waits for each attempt to fail.
+            starting the next; C{0} waits for each attempt to fail; L{None}
+            (as Twisted's C{HostnameEndpoint} takes it) means the default.
         """
         self._reactor = reactor
         self._hostGiven = host
         self._port = port
         self._timeout = timeout
         self._bindAddress = _bindTuple(bindAddress)
-        self._attemptDelay = attemptDelay
+        # None is Twisted's HostnameEndpoint's way of asking for the default.
+        self._attemptDelay = 0.25 if attemptDelay is None else attemptDelay
 
     def _optionValues(self) -> dict[str, Any]:
         try:
@@ -278,7 +280,7 @@ class HostClientEndpoint(_ClientEndpoint):
         port: int,
         timeout: float | None = 30,
         bindAddress: BindAddress = None,
-        attemptDelay: float = 0.25,
+        attemptDelay: float | None = 0.25,
         resolutionDelay: float = 0.05,
         preferIPv6: bool = True,
     ) -> None:
