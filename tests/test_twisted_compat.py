@@ -39,7 +39,7 @@ from txendpoints import (
     TCP6ClientEndpoint,
     TCP6ServerEndpoint,
 )
-from txendpoints._attempts import _Attempt
+from txendpoints._attempt import _Attempt
 from txendpoints._tcpclient import _hostText
 
 OURS: dict[str, Any] = {
