@@ -19,9 +19,15 @@ from twisted.internet.interfaces import (
     IStreamClientEndpointStringParserWithReactor,
 )
 from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactorClock
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.trial.unittest import SkipTest, SynchronousTestCase
 from zope.interface.verify import verifyObject
+
+try:
+    from twisted.internet.tcp import makeBinding
+except ImportError:  # older Twisted
+    makeBinding = None  # type: ignore[assignment]
 
 from txendpoints import (
     ConnectAttemptsError,
@@ -186,6 +192,55 @@ class SingleFamilyTests(ClientTestCase):
             self.assertEqual(self.reactor.tcpClients[-1][4], expected)
             refuse(self.reactor, -1)
             self.failureResultOf(d, ConnectionRefusedError)
+
+    def test_bindAddressBinding(self) -> None:
+        """
+        A C{makeBinding} result, which Twisted 26's endpoints accept, reaches
+        C{connectTCP} unchanged (its socket options are the reactor's to
+        apply) and describes as its host and port.
+        """
+        if makeBinding is None:
+            raise SkipTest("this Twisted has no makeBinding")
+        binding = makeBinding("127.0.0.1", 5000, reuseAddress=True)
+        endpoint = TCP4ClientEndpoint(
+            self.reactor, "127.0.0.1", 80, bindAddress=binding
+        )
+        self.assertIn("bindAddress=127.0.0.1\\:5000", describe(endpoint))
+        d = endpoint.connect(self.factory)
+        self.assertIs(self.reactor.tcpClients[-1][4], binding)
+        refuse(self.reactor, -1)
+        self.failureResultOf(d, ConnectionRefusedError)
+
+    def test_connectNeverRaises(self) -> None:
+        """
+        A reactor that cannot even start the race fails the Deferred rather
+        than raising from C{connect}.
+        """
+        for cls in (TCP4ClientEndpoint, TCP6ClientEndpoint, HostClientEndpoint):
+            d = cls(object(), "h.example", 80).connect(self.factory)
+            self.failureResultOf(d, AttributeError)
+
+    def test_noNameResolver(self) -> None:
+        """
+        A host name with a reactor that has no C{nameResolver} fails with a
+        L{DNSLookupError} saying so; an address literal needs none.
+        """
+        clock = Clock()
+        for cls in (TCP4ClientEndpoint, TCP6ClientEndpoint, HostClientEndpoint):
+            d = cls(clock, "h.example", 80).connect(self.factory)
+            self.assertEqual(
+                str(self.failureResultOf(d, DNSLookupError).value),
+                "DNS lookup failed: h.example is a host name, which needs a "
+                "reactor with a nameResolver (IReactorPluggableNameResolver), "
+                "and Clock has none.",
+            )
+        self.assertEqual(clock.getDelayedCalls(), [])
+        reactor = self.reactor
+        del reactor.nameResolver
+        d = TCP4ClientEndpoint(reactor, "127.0.0.1", 80).connect(self.factory)
+        self.assertEqual(self.hosts(), ["127.0.0.1"])
+        refuse(reactor, 0)
+        self.failureResultOf(d, ConnectionRefusedError)
 
     def test_deadlineIncludesResolution(self) -> None:
         d = TCP4ClientEndpoint(self.reactor, "slow.example", 80, timeout=1).connect(
@@ -450,6 +505,47 @@ class HappyEyeballsTests(ClientTestCase):
             "DNS lookup failed: v6.example has no IPv4 address, and "
             "bindAddress 192.0.2.100 allows IPv4 only.",
         )
+
+    def test_bindAddressBindingFamily(self) -> None:
+        """
+        A C{makeBinding} result restricts the attempts to its family, like a
+        host or tuple C{bindAddress}.
+        """
+        if makeBinding is None:
+            raise SkipTest("this Twisted has no makeBinding")
+        binding = makeBinding("192.0.2.100", 0)
+        d = self.connect(bindAddress=binding)
+        self.assertEqual(
+            [r.addressTypes for r in self.resolver.resolutions], [(IPv4Address,)]
+        )
+        self.assertIs(self.reactor.tcpClients[0][4], binding)
+        self.finish(d)
+
+    def test_attemptDelayNone(self) -> None:
+        """
+        C{attemptDelay=None}, Twisted's C{HostnameEndpoint} default, means
+        our default.
+        """
+        endpoint = HostClientEndpoint(
+            self.reactor, "example.org", 80, attemptDelay=None
+        )
+        self.assertEqual(describe(endpoint), "tx-host:example.org:80")
+        d = endpoint.connect(self.factory)
+        self.assertEqual(self.hosts(), ["2001:db8::1"])
+        self.reactor.advance(0.25)
+        self.assertEqual(self.hosts(), ["2001:db8::1", "192.0.2.1"])
+        self.finish(d)
+
+    def test_textNotIDNA(self) -> None:
+        """
+        A text host that has no IDNA form fails C{connect}'s Deferred with
+        a L{ValueError} naming it escaped, as Twisted's C{HostnameEndpoint}
+        does, instead of raising L{UnicodeError} from C{connect}.
+        """
+        d = self.connect("\u2ff0-garbage-\u2ff0")
+        error = self.failureResultOf(d, ValueError).value
+        self.assertEqual(str(error), "invalid host name: \\u2ff0-garbage-\\u2ff0")
+        self.assertEqual(self.resolver.resolutions, [])
 
     def test_literal(self) -> None:
         d = self.connect("2001:db8::5")

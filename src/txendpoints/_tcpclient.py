@@ -36,7 +36,17 @@ from ._options import (
 )
 from ._resolve import resolve
 
-BindAddress = str | bytes | tuple[str | bytes, int] | None
+try:
+    # Twisted 26's makeBinding() result, which connectTCP takes as is.
+    from twisted.internet.interfaces import _Binding
+except ImportError:  # pragma: no cover - older Twisted
+
+    class _Binding:  # type: ignore[no-redef]
+        _address: str | None
+        _port: int
+
+
+BindAddress = str | bytes | tuple[str | bytes, int] | _Binding | None
 
 _CLASSES: dict[int, type[IPAddress]] = {4: IPv4Address, 6: IPv6Address}
 _NAMES = {4: "IPv4", 6: "IPv6"}
@@ -59,18 +69,29 @@ def _hostText(host: str | bytes) -> str:
     return host
 
 
-def _bindTuple(bindAddress: BindAddress) -> tuple[str, int] | None:
+def _bindTuple(bindAddress: BindAddress) -> tuple[str, int] | _Binding | None:
     """
-    Normalize a C{bindAddress} to Twisted's C{(host, port)} form.
+    Normalize a C{bindAddress} to Twisted's C{(host, port)} form; a
+    C{makeBinding} result stays as it is, for C{connectTCP} to apply its
+    socket options, as Twisted's endpoints do.
     """
-    if bindAddress is None:
-        return None
+    if bindAddress is None or isinstance(bindAddress, _Binding):
+        return bindAddress
     if isinstance(bindAddress, (str, bytes)):
         bindAddress = (bindAddress, 0)
     host, port = bindAddress
     if isinstance(host, bytes):
         host = host.decode("ascii")
     return host, int(port)
+
+
+def _bindPair(bindAddress: tuple[str, int] | _Binding | None) -> tuple[str, int] | None:
+    """
+    The C{(host, port)} of a normalized C{bindAddress}.
+    """
+    if isinstance(bindAddress, _Binding):
+        return bindAddress._address or "", bindAddress._port
+    return bindAddress
 
 
 class _ClientEndpoint(Described):
@@ -88,7 +109,7 @@ class _ClientEndpoint(Described):
         port: int,
         timeout: float | None = 30,
         bindAddress: BindAddress = None,
-        attemptDelay: float = 0.25,
+        attemptDelay: float | None = 0.25,
     ) -> None:
         """
         @param reactor: An L{IReactorTCP}, L{IReactorTime} and
@@ -98,17 +119,19 @@ class _ClientEndpoint(Described):
         @param port: The port to connect to.
         @param timeout: Seconds for the whole C{connect}, name resolution
             included; L{None} for no deadline.
-        @param bindAddress: The local address to connect from: a host, or
-            a C{(host, port)} tuple.
+        @param bindAddress: The local address to connect from: a host, a
+            C{(host, port)} tuple, or a C{makeBinding} result.
         @param attemptDelay: Seconds to wait for a silent attempt before
-            starting the next; C{0} waits for each attempt to fail.
+            starting the next; C{0} waits for each attempt to fail; L{None}
+            (as Twisted's C{HostnameEndpoint} takes it) means the default.
         """
         self._reactor = reactor
         self._hostGiven = host
         self._port = port
         self._timeout = timeout
         self._bindAddress = _bindTuple(bindAddress)
-        self._attemptDelay = attemptDelay
+        # None is Twisted's HostnameEndpoint's way of asking for the default.
+        self._attemptDelay = 0.25 if attemptDelay is None else attemptDelay
 
     def _optionValues(self) -> dict[str, Any]:
         try:
@@ -119,7 +142,7 @@ class _ClientEndpoint(Described):
             "host": host,
             "port": self._port,
             "timeout": self._timeout,
-            "bindAddress": self._bindAddress,
+            "bindAddress": _bindPair(self._bindAddress),
             "attemptDelay": self._attemptDelay,
         }
 
@@ -130,7 +153,7 @@ class _ClientEndpoint(Described):
         """
         return _CLASSES[self._families[0]]("TCP", host, self._port)
 
-    def _bindFor(self, address: IPAddress) -> tuple[str, int] | None:
+    def _bindFor(self, address: IPAddress) -> tuple[str, int] | _Binding | None:
         return self._bindAddress
 
     def _noAddress(self, host: str) -> Exception:
@@ -154,19 +177,19 @@ class _ClientEndpoint(Described):
         """
         try:
             host = _hostText(self._hostGiven)
-        except ValueError:
+            race = StaggeredAttempts(
+                self._reactor,
+                protocolFactory,
+                host,
+                self._port,
+                self._cancelAddress(host),
+                self._attemptDelay,
+                self._timeout,
+                self._bindFor,
+                self._arrange,
+            )
+        except BaseException:
             return defer.fail()
-        race = StaggeredAttempts(
-            self._reactor,
-            protocolFactory,
-            host,
-            self._port,
-            self._cancelAddress(host),
-            self._attemptDelay,
-            self._timeout,
-            self._bindFor,
-            self._arrange,
-        )
         try:
             self._begin(race, host)
         except BaseException:
@@ -174,6 +197,18 @@ class _ClientEndpoint(Described):
         return race.deferred
 
     _arrange: Any = None
+
+    def _needResolver(self, host: str) -> None:
+        """
+        @raise DNSLookupError: If the reactor has no C{nameResolver}; Twisted
+            would fall back to C{getaddrinfo} in a thread, which we never do.
+        """
+        if getattr(self._reactor, "nameResolver", None) is None:
+            raise DNSLookupError(
+                f"{host} is a host name, which needs a reactor with a "
+                "nameResolver (IReactorPluggableNameResolver), and "
+                f"{type(self._reactor).__name__} has none"
+            )
 
     def _begin(self, race: StaggeredAttempts, host: str) -> None:
         """
@@ -195,6 +230,7 @@ class _ClientEndpoint(Described):
                     )
                 )
             return
+        self._needResolver(host)
         d = resolve(self._reactor, host, self._port, self._families)
         race.onEnd(d.cancel)
         d.addCallback(race.add)
@@ -244,7 +280,7 @@ class HostClientEndpoint(_ClientEndpoint):
         port: int,
         timeout: float | None = 30,
         bindAddress: BindAddress = None,
-        attemptDelay: float = 0.25,
+        attemptDelay: float | None = 0.25,
         resolutionDelay: float = 0.05,
         preferIPv6: bool = True,
     ) -> None:
@@ -260,7 +296,8 @@ class HostClientEndpoint(_ClientEndpoint):
         super().__init__(reactor, host, port, timeout, bindAddress, attemptDelay)
         self._resolutionDelay = resolutionDelay
         self._preferIPv6 = preferIPv6
-        bindFamily = addressFamily(self._bindAddress[0]) if self._bindAddress else None
+        bind = _bindPair(self._bindAddress)
+        bindFamily = addressFamily(bind[0]) if bind else None
         preferred = (6, 4) if preferIPv6 else (4, 6)
         self._families = tuple(f for f in preferred if bindFamily in (None, f))
 
@@ -271,15 +308,22 @@ class HostClientEndpoint(_ClientEndpoint):
         return values
 
     def _cancelAddress(self, host: str) -> IAddress:
-        hostBytes = host.encode("ascii" if host.isascii() else "idna")
+        try:
+            hostBytes = host.encode("ascii" if host.isascii() else "idna")
+        except UnicodeError:
+            # As Twisted's HostnameEndpoint: a ValueError naming the host
+            # with its offending characters escaped, from connect.
+            escaped = host.encode("ascii", "backslashreplace").decode("ascii")
+            raise ValueError(f"invalid host name: {escaped}") from None
         return HostnameAddress(hostBytes, self._port)
 
     def _noAddress(self, host: str) -> Exception:
         if len(self._families) == 1:
-            assert self._bindAddress is not None
+            bind = _bindPair(self._bindAddress)
+            assert bind is not None
             return DNSLookupError(
                 f"{host} has no {_NAMES[self._families[0]]} address, and "
-                f"bindAddress {self._bindAddress[0]} allows "
+                f"bindAddress {bind[0]} allows "
                 f"{_NAMES[self._families[0]]} only"
             )
         return DNSLookupError(f"{host} has no IPv6 or IPv4 address")
@@ -301,6 +345,7 @@ class HostClientEndpoint(_ClientEndpoint):
                 return
             super()._begin(race, host)
             return
+        self._needResolver(host)
         _HappyResolution(self, race, host)
 
 
