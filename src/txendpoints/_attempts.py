@@ -105,7 +105,7 @@ class ConnectAttemptsError(ConnectError):
     @ivar host: The host that was being connected to, as given.
     @ivar port: The port number.
     @ivar failures: Each address tried, in order of attempt, with the
-        L{Failure} it ended with.
+        L{Failure<twisted.python.failure.Failure>} it ended with.
     """
 
     def __init__(
@@ -161,7 +161,8 @@ class StaggeredAttempts:
         | None = None,
     ) -> None:
         """
-        @param reactor: An L{IReactorTCP} and L{IReactorTime} provider.
+        @param reactor: An L{IReactorTCP<twisted.internet.interfaces.IReactorTCP>} and
+            L{IReactorTime<twisted.internet.interfaces.IReactorTime>} provider.
         @param factory: The user's protocol factory; only the winner's
             protocol is built from it.
         @param host: The host as given, for error messages.

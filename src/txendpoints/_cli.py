@@ -304,8 +304,8 @@ def _check(args: argparse.Namespace) -> int:
     """
     from twisted.internet import reactor
 
+    from ._grammar import EndpointStringError
     from ._lookup import clientFromString, serverFromString, tokenize
-    from ._options import EndpointStringError
     from ._plan import canonical, plan
 
     direction = "client" if args.client else "server"

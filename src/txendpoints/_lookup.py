@@ -33,7 +33,8 @@ from twisted.internet.interfaces import (
 )
 from twisted.plugin import getPlugins
 
-from ._options import Direction, EndpointStringError, Spec
+from ._grammar import EndpointStringError
+from ._options import Direction, Spec
 from ._parsers import ClientParser, ServerParser
 
 # Twisted's endpoint-string functions and tables carry no annotations.

@@ -5,8 +5,10 @@ This is the table every other part reads: the parsers validate with it,
 endpoints describe themselves back with it, and the string reference and
 C{txendpoints list} are generated from it.  The machinery lives in
 L{txendpoints._grammar} (options, specs, errors, quoting) and
-L{txendpoints._kinds} (value types); the names are re-exported here so that
-one import serves.
+L{txendpoints._kinds} (value types); the names the specs are built from are
+re-exported here so that one import serves.  L{EndpointStringError
+<txendpoints.EndpointStringError>} and L{describe<txendpoints.describe>} are
+public: import them from L{txendpoints}.
 """
 
 from __future__ import annotations
@@ -17,10 +19,8 @@ from ._grammar import (
     REQUIRED,
     Described,
     Direction,
-    EndpointStringError,
     Option,
     Spec,
-    describe,
     escape,
     unescape,
 )
@@ -62,7 +62,6 @@ __all__ = [
     "Described",
     "Direction",
     "Duration",
-    "EndpointStringError",
     "Host",
     "Integer",
     "InvalidValue",
@@ -70,7 +69,6 @@ __all__ = [
     "Option",
     "Spec",
     "addressFamily",
-    "describe",
     "escape",
     "isHostName",
     "unescape",

@@ -31,7 +31,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from ._options import describe
+from ._grammar import describe
 
 log = Logger(namespace="txendpoints.relay")
 

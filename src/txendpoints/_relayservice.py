@@ -21,7 +21,7 @@ from twisted.python import usage
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from ._options import EndpointStringError
+from ._grammar import EndpointStringError
 from ._relay import RelayFactory, formatAddress, log
 
 

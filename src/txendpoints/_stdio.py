@@ -38,7 +38,8 @@ from twisted.internet.interfaces import (
 )
 from zope.interface import implementer
 
-from ._options import STDIO_CLIENT, STDIO_SERVER, Described, EndpointStringError, Spec
+from ._grammar import EndpointStringError
+from ._options import STDIO_CLIENT, STDIO_SERVER, Described, Spec
 from ._stdiotransport import _StandardIO
 
 # Which descriptors are in use by a live standard-I/O connection, per

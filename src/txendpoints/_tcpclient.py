@@ -112,8 +112,10 @@ class _ClientEndpoint(Described):
         attemptDelay: float | None = 0.25,
     ) -> None:
         """
-        @param reactor: An L{IReactorTCP}, L{IReactorTime} and
-            L{IReactorPluggableNameResolver} provider.
+        @param reactor: An L{IReactorTCP<twisted.internet.interfaces.IReactorTCP>},
+            L{IReactorTime<twisted.internet.interfaces.IReactorTime>} and
+            L{IReactorPluggableNameResolver<twisted.internet.interfaces.IReactorPluggableNameResolver>}
+            provider.
         @param host: A host name (text or IDNA bytes) or an address literal,
             which may carry an IPv6 C{%zone}.
         @param port: The port to connect to.
@@ -148,7 +150,8 @@ class _ClientEndpoint(Described):
 
     def _cancelAddress(self, host: str) -> IAddress:
         """
-        The destination L{ConnectingCancelledError} carries, of the type
+        The destination
+        L{ConnectingCancelledError<twisted.internet.error.ConnectingCancelledError>} carries, of the type
         Twisted's own endpoint gives.
         """
         return _CLASSES[self._families[0]]("TCP", host, self._port)
@@ -172,7 +175,8 @@ class _ClientEndpoint(Described):
             fails: L{DNSLookupError} if the host has no usable address,
             the attempt's own error if one address was tried,
             L{txendpoints.ConnectAttemptsError} if several were,
-            L{TimeoutError} at the deadline, L{ConnectingCancelledError}
+            L{TimeoutError<twisted.internet.error.TimeoutError>} at the deadline,
+            L{ConnectingCancelledError<twisted.internet.error.ConnectingCancelledError>}
             when cancelled.  Nothing is raised synchronously.
         """
         try:
@@ -268,7 +272,9 @@ class HostClientEndpoint(_ClientEndpoint):
     A TCP client over both IPv6 and IPv4 with Happy Eyeballs v2 (RFC 8305):
     both families are resolved at once, attempts start as soon as the
     preferred family answers, and the families are interleaved.  A drop-in
-    for Twisted's L{HostnameEndpoint}, string prefix C{tx-host}.
+    for Twisted's
+    L{HostnameEndpoint<twisted.internet.endpoints.HostnameEndpoint>}, string
+    prefix C{tx-host}.
     """
 
     _spec = HOST_CLIENT
@@ -285,13 +291,13 @@ class HostClientEndpoint(_ClientEndpoint):
         preferIPv6: bool = True,
     ) -> None:
         """
+        The other parameters are those of L{TCP4ClientEndpoint.__init__}.  A
+        C{bindAddress} literal restricts the attempts to its own family.
+
         @param resolutionDelay: Seconds to wait for the preferred family's
             answer when the other family answers first (RFC 8305 section 3).
         @param preferIPv6: Whether to start with IPv6; C{False} starts with
             IPv4.
-
-        See L{_ClientEndpoint.__init__} for the other parameters.  A
-        C{bindAddress} literal restricts the attempts to its own family.
         """
         super().__init__(reactor, host, port, timeout, bindAddress, attemptDelay)
         self._resolutionDelay = resolutionDelay
