@@ -151,8 +151,8 @@ class _ClientEndpoint(Described):
     def _cancelAddress(self, host: str) -> IAddress:
         """
         The destination
-        L{ConnectingCancelledError<twisted.internet.error.ConnectingCancelledError>} carries, of the type
-        Twisted's own endpoint gives.
+        L{ConnectingCancelledError<twisted.internet.error.ConnectingCancelledError>}
+        carries, of the type Twisted's own endpoint gives.
         """
         return _CLASSES[self._families[0]]("TCP", host, self._port)
 
