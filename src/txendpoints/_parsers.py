@@ -37,18 +37,18 @@ from ._tcp import HostServerEndpoint, TCP4ServerEndpoint, TCP6ServerEndpoint
 from ._tcpclient import HostClientEndpoint, TCP4ClientEndpoint, TCP6ClientEndpoint
 
 
-@implementer(IPlugin, IStreamServerEndpointStringParser)
-class ServerParser:
+class _SpecParser:
     """
-    Parse the arguments of a server endpoint string with a L{Spec}.
+    Parse the arguments of an endpoint string with a L{Spec} and build the
+    endpoint from the typed values.
 
-    @ivar prefix: See L{IStreamServerEndpointStringParser.prefix}.
+    @ivar prefix: The prefix Twisted matches strings against.
     @ivar spec: The option spec.
     """
 
-    def __init__(self, spec: Spec, build: Callable[..., IStreamServerEndpoint]):
+    def __init__(self, spec: Spec, build: Callable[..., Any]) -> None:
         """
-        @param spec: The option spec of a server prefix.
+        @param spec: The option spec of the prefix, in this direction.
         @param build: Called with the reactor and the parsed values as
             keyword arguments; returns the endpoint.
         """
@@ -56,8 +56,25 @@ class ServerParser:
         self.spec = spec
         self._build = build
 
-    # The reactor is positional-only so that "reactor=" in a string is an
-    # unknown option for the spec to report, not a TypeError.
+    def _parse(
+        self, reactor: Any, args: tuple[object, ...], kwargs: dict[str, object]
+    ) -> Any:
+        return self._build(reactor, **self.spec.parse(args, kwargs))
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.prefix}>"
+
+
+# In both parsers the reactor is positional-only, so that "reactor=" in a
+# string is an unknown option for the spec to report, not a TypeError.
+
+
+@implementer(IPlugin, IStreamServerEndpointStringParser)
+class ServerParser(_SpecParser):
+    """
+    The plugin for a server prefix.
+    """
+
     def parseStreamServer(  # type: ignore[override]
         self, reactor: Any, /, *args: object, **kwargs: object
     ) -> IStreamServerEndpoint:
@@ -66,30 +83,15 @@ class ServerParser:
 
         @raise txendpoints.EndpointStringError: If the arguments are bad.
         """
-        return self._build(reactor, **self.spec.parse(args, kwargs))
-
-    def __repr__(self) -> str:
-        return f"<ServerParser {self.prefix}>"
+        endpoint: IStreamServerEndpoint = self._parse(reactor, args, kwargs)
+        return endpoint
 
 
 @implementer(IPlugin, IStreamClientEndpointStringParserWithReactor)
-class ClientParser:
+class ClientParser(_SpecParser):
     """
-    Parse the arguments of a client endpoint string with a L{Spec}.
-
-    @ivar prefix: See L{IStreamClientEndpointStringParserWithReactor.prefix}.
-    @ivar spec: The option spec.
+    The plugin for a client prefix.
     """
-
-    def __init__(self, spec: Spec, build: Callable[..., IStreamClientEndpoint]):
-        """
-        @param spec: The option spec of a client prefix.
-        @param build: Called with the reactor and the parsed values as
-            keyword arguments; returns the endpoint.
-        """
-        self.prefix = spec.prefix
-        self.spec = spec
-        self._build = build
 
     def parseStreamClient(  # type: ignore[override]
         self, reactor: Any, /, *args: object, **kwargs: object
@@ -99,10 +101,8 @@ class ClientParser:
 
         @raise txendpoints.EndpointStringError: If the arguments are bad.
         """
-        return self._build(reactor, **self.spec.parse(args, kwargs))
-
-    def __repr__(self) -> str:
-        return f"<ClientParser {self.prefix}>"
+        endpoint: IStreamClientEndpoint = self._parse(reactor, args, kwargs)
+        return endpoint
 
 
 tcp4Server = ServerParser(TCP4_SERVER, TCP4ServerEndpoint)
