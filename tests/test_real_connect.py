@@ -10,46 +10,17 @@ from typing import Any
 
 from twisted.internet import reactor as _reactor
 from twisted.internet.address import IPv4Address, IPv6Address
-from twisted.internet.defer import Deferred, inlineCallbacks
+from twisted.internet.defer import inlineCallbacks
 from twisted.internet.endpoints import clientFromString, connectProtocol
 from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.protocol import Factory, Protocol
 from twisted.trial.unittest import TestCase
 
+from tests._loopback import HAS_IPV6, Collect, Echo
 from txendpoints import ConnectAttemptsError, HostClientEndpoint
 from txendpoints.testing import FakeResolver
 
 reactor: Any = _reactor
-
-
-def _haveIPv6Loopback() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6) as s:
-            s.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
-
-
-HAVE_IPV6 = _haveIPv6Loopback()
-
-
-class Echo(Protocol):
-    def dataReceived(self, data: bytes) -> None:
-        self.transport.write(data)  # type: ignore[union-attr]
-
-
-class Collect(Protocol):
-    def __init__(self, wanted: int) -> None:
-        self.wanted = wanted
-        self.data = b""
-        self.done: Deferred[bytes] = Deferred()
-
-    def dataReceived(self, data: bytes) -> None:
-        self.data += data
-        if len(self.data) >= self.wanted:
-            self.transport.loseConnection()  # type: ignore[union-attr]
-            self.done.callback(self.data)
 
 
 class RealConnectTests(TestCase):
@@ -75,7 +46,7 @@ class RealConnectTests(TestCase):
         return peer
 
     def test_tcp6(self) -> Any:
-        if not HAVE_IPV6:
+        if not HAS_IPV6:
             self.skipTest("no IPv6 loopback")
         return self.exchange("::1", "tx-tcp6:\\:\\:1:%d")
 
@@ -92,7 +63,7 @@ class RealConnectTests(TestCase):
         listener exists, connects over IPv4.  With C{attemptDelay=0} no timer
         moves the race on: only the refusal from ::1 can, at once.
         """
-        if not HAVE_IPV6:
+        if not HAS_IPV6:
             self.skipTest("no IPv6 loopback")
         resolver = FakeResolver(reactor, {"dual.test": ["::1", "127.0.0.1"]})
         previous = reactor.installNameResolver(resolver)
@@ -120,7 +91,7 @@ class RealConnectTests(TestCase):
         When both loopback addresses refuse, the error lists each; a single
         refusal passes through as Twisted's own error.
         """
-        if not HAVE_IPV6:
+        if not HAS_IPV6:
             self.skipTest("no IPv6 loopback")
         resolver = FakeResolver(reactor, {"dual.test": ["::1", "127.0.0.1"]})
         previous = reactor.installNameResolver(resolver)

@@ -9,7 +9,7 @@ from collections.abc import Generator
 from typing import Any
 
 from twisted.internet import reactor as _reactor
-from twisted.internet.defer import Deferred, inlineCallbacks
+from twisted.internet.defer import inlineCallbacks
 from twisted.internet.endpoints import (
     TCP4ClientEndpoint,
     TCP6ClientEndpoint,
@@ -21,42 +21,16 @@ from twisted.internet.interfaces import IReactorSocket
 from twisted.internet.protocol import Factory, Protocol
 from twisted.trial.unittest import SkipTest, TestCase
 
+from tests._loopback import HAS_IPV6, Collect, Echo
 from txendpoints import HostServerEndpoint
 from txendpoints.testing import FakeResolver
 
 reactor: Any = _reactor
 
 
-def _hasIPv6Loopback() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6) as probe:
-            probe.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
-
-
-HAS_IPV6 = _hasIPv6Loopback()
 LOOPBACK_NAME = next(
     (name for _, name in socket.if_nameindex() if name in ("lo", "lo0")), None
 )
-
-
-class Echo(Protocol):
-    def dataReceived(self, data: bytes) -> None:
-        self.transport.write(data)  # type: ignore[union-attr]
-
-
-class Collect(Protocol):
-    def __init__(self) -> None:
-        self.data = b""
-        self.done: Deferred[bytes] = Deferred()
-
-    def dataReceived(self, data: bytes) -> None:
-        self.data += data
-        if len(self.data) >= 5:
-            self.transport.loseConnection()  # type: ignore[union-attr]
-            self.done.callback(self.data)
 
 
 class RealListenerTests(TestCase):

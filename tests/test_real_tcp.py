@@ -8,35 +8,19 @@ from collections.abc import Generator
 from typing import Any
 
 from twisted.internet import reactor as _reactor
-from twisted.internet.defer import Deferred, inlineCallbacks
+from twisted.internet.defer import inlineCallbacks
 from twisted.internet.endpoints import (
     TCP4ClientEndpoint,
     TCP6ClientEndpoint,
     connectProtocol,
     serverFromString,
 )
-from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.protocol import Factory
 from twisted.trial.unittest import TestCase
 
+from tests._loopback import Collect, Echo
+
 reactor: Any = _reactor
-
-
-class Echo(Protocol):
-    def dataReceived(self, data: bytes) -> None:
-        self.transport.write(data)  # type: ignore[union-attr]
-
-
-class Collect(Protocol):
-    def __init__(self, wanted: int) -> None:
-        self.wanted = wanted
-        self.data = b""
-        self.done: Deferred[bytes] = Deferred()
-
-    def dataReceived(self, data: bytes) -> None:
-        self.data += data
-        if len(self.data) >= self.wanted:
-            self.transport.loseConnection()  # type: ignore[union-attr]
-            self.done.callback(self.data)
 
 
 class RealListenTests(TestCase):
