@@ -407,7 +407,7 @@ class ExampleTests(SynchronousTestCase):
         The pages that teach by example really run some, so a change of
         markup cannot silently turn them into text.
         """
-        for name in ("tutorial", "strings", "migrating", "testing"):
+        for name in ("tutorial", "strings", "migrating", "happy-eyeballs", "testing"):
             ran, _ = runExamples(DOCS / f"{name}.rst")
             self.assertGreater(ran, 1, name)
         ran, _ = runExamples(ROOT / "README.rst")
