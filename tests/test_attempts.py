@@ -25,9 +25,9 @@ from txendpoints import ConnectAttemptsError
 from txendpoints._attempts import (
     StaggeredAttempts,
     clampAttemptDelay,
-    formatAddress,
     interleave,
 )
+from txendpoints._resolve import formatAddress
 
 V6A = IPv6Address("TCP", "2001:db8::1", 80)
 V6B = IPv6Address("TCP", "2001:db8::2", 80)
@@ -138,8 +138,8 @@ class HelperTests(SynchronousTestCase):
         self.assertEqual(
             str(error),
             "all 2 addresses of example.org port 80 failed: "
-            "[2001:db8::1]:80: Connection was refused by other side.; "
-            "192.0.2.1:80: User timeout caused connection failure.",
+            "[2001:db8::1]:80: Connection was refused by other side; "
+            "192.0.2.1:80: User timeout caused connection failure",
         )
         self.assertEqual([a for a, f in error.failures], [V6A, V4A])
 
@@ -385,7 +385,7 @@ class StaggeredAttemptsTests(SynchronousTestCase):
         refuse(self.reactor, 0)
         error = self.failureResultOf(race.deferred, ConnectAttemptsError).value
         self.assertIn(
-            "192.0.2.1:80: An error occurred while connecting: bad.", str(error)
+            "192.0.2.1:80: An error occurred while connecting: bad", str(error)
         )
 
     def test_addLater(self) -> None:

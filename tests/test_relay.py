@@ -26,7 +26,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 
 from txendpoints import TCP4ServerEndpoint
-from txendpoints._relay import RelayFactory, formatAddress
+from txendpoints._relay import RelayFactory
 from txendpoints._relayservice import (
     RelayLogPredicate,
     RelayService,
@@ -34,6 +34,7 @@ from txendpoints._relayservice import (
     parseGrace,
     parseMaxConnections,
 )
+from txendpoints._resolve import formatAddress
 
 PEER = IPv4Address("TCP", "192.0.2.7", 5555)
 
@@ -537,6 +538,15 @@ class HelperTests(SynchronousTestCase):
         )
         self.assertEqual(formatAddress(IPv6Address("TCP", "::1", 80)), "[::1]:80")
         self.assertEqual(formatAddress(None), "None")
+
+    def test_formatStdioAddress(self) -> None:
+        """
+        A standard-I/O peer is logged as such, not as C{<PipeAddress object
+        at 0x...>}.
+        """
+        from twisted.internet._posixstdio import PipeAddress
+
+        self.assertEqual(formatAddress(PipeAddress()), "standard I/O")
 
     def test_connectNameDefaults(self) -> None:
         reactor = MemoryReactorClock()

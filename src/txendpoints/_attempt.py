@@ -22,7 +22,8 @@ from twisted.internet.protocol import ClientFactory, Protocol, connectionDone
 from twisted.python.failure import Failure
 
 if TYPE_CHECKING:
-    from ._attempts import IPAddress, StaggeredAttempts
+    from ._attempts import StaggeredAttempts
+    from ._resolve import IPAddress
 
 
 class _AttemptProtocol(Protocol):

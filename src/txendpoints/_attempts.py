@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
-from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.defer import Deferred
 from twisted.internet.error import (
     ConnectError,
@@ -37,8 +36,7 @@ from twisted.python.failure import Failure
 from zope.interface import directlyProvides
 
 from ._attempt import _Attempt, _AttemptProtocol
-
-IPAddress = IPv4Address | IPv6Address
+from ._resolve import IPAddress, formatAddress
 
 # Twisted's Failure and error constructors are untyped; typed aliases keep
 # strict mypy honest everywhere else.
@@ -63,16 +61,6 @@ def clampAttemptDelay(delay: float) -> float:
     if delay <= 0:
         return 0.0
     return min(max(delay, MIN_ATTEMPT_DELAY), MAX_ATTEMPT_DELAY)
-
-
-def formatAddress(address: IPAddress) -> str:
-    """
-    @param address: A resolved TCP address.
-    @return: C{host:port}, the host in brackets for IPv6.
-    """
-    if isinstance(address, IPv6Address):
-        return f"[{address.host}]:{address.port}"
-    return f"{address.host}:{address.port}"
 
 
 def interleave(
@@ -120,7 +108,9 @@ class ConnectAttemptsError(ConnectError):
         self.port = port
         self.failures = list(failures)
         each = "; ".join(
-            f"{formatAddress(address)}: {failure.getErrorMessage()}"
+            # Twisted's messages end in "."; the list supplies its own
+            # separators.
+            f"{formatAddress(address)}: {failure.getErrorMessage().rstrip('.')}"
             for address, failure in self.failures
         )
         super().__init__(  # type: ignore[no-untyped-call]

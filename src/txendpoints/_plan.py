@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._options import PORT, Boolean, Described, Duration, Host, Spec, escape
+from ._resolve import hostPort
 
 # Words for the parenthesis; a prefix not listed uses its Spec's summary.
 _TRANSPORTS: dict[str, str] = {
@@ -20,19 +21,6 @@ _TRANSPORTS: dict[str, str] = {
 }
 
 _EVERY_INTERFACE: dict[int | None, str] = {4: "0.0.0.0", 6: "::", None: "*"}
-
-
-def hostPort(host: str, port: int | str) -> str:
-    """
-    Join a host and a port the way URLs do.
-
-    @param host: A name or an address literal.
-    @param port: The port.
-    @return: C{host:port}, with an IPv6 literal in brackets.
-    """
-    if ":" in host:
-        return f"[{host}]:{port}"
-    return f"{host}:{port}"
 
 
 def specPlan(spec: Spec, values: dict[str, Any]) -> str:

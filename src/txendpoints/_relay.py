@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.defer import CancelledError, Deferred, maybeDeferred, succeed
 from twisted.internet.endpoints import connectProtocol
 from twisted.internet.error import ConnectionDone
@@ -32,22 +31,9 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from ._grammar import describe
+from ._resolve import formatAddress
 
 log = Logger(namespace="txendpoints.relay")
-
-
-def formatAddress(address: IAddress | None) -> str:
-    """
-    Write an address the way people read them: C{127.0.0.1:80}, C{[::1]:80}.
-
-    @param address: A transport's host or peer address.
-    @return: C{host:port} for IP addresses, otherwise the address's C{str}.
-    """
-    if isinstance(address, IPv6Address):
-        return f"[{address.host}]:{address.port}"
-    if isinstance(address, IPv4Address):
-        return f"{address.host}:{address.port}"
-    return str(address)
 
 
 def _abort(transport: Any) -> None:

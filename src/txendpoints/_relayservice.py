@@ -22,7 +22,8 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from ._grammar import EndpointStringError
-from ._relay import RelayFactory, formatAddress, log
+from ._relay import RelayFactory, log
+from ._resolve import formatAddress
 
 
 class RelayService(Service):

@@ -25,7 +25,7 @@ from twisted.internet.interfaces import (
 )
 from zope.interface import implementer
 
-from ._attempts import IPAddress, StaggeredAttempts, interleave, makeFailure
+from ._attempts import StaggeredAttempts, interleave, makeFailure
 from ._options import (
     HOST_CLIENT,
     TCP4_CLIENT,
@@ -34,7 +34,7 @@ from ._options import (
     Spec,
     addressFamily,
 )
-from ._resolve import resolve
+from ._resolve import IPAddress, resolve
 
 try:
     # Twisted 26's makeBinding() result, which connectTCP takes as is.
