@@ -200,7 +200,8 @@ def addressFamily(text: str) -> int | None:
         return None
 
 
-_FAMILY_NAMES: Final = {4: "IPv4", 6: "IPv6"}
+#: How people write the IP versions, by family number.
+FAMILY_NAMES: Final = {4: "IPv4", 6: "IPv6"}
 
 
 @dataclass(frozen=True)
@@ -222,7 +223,7 @@ class Host(Kind[str]):
     @property
     def description(self) -> str:  # type: ignore[override]
         what = (
-            (_FAMILY_NAMES[self.family] + " address") if self.family else ("IP address")
+            (FAMILY_NAMES[self.family] + " address") if self.family else ("IP address")
         )
         if self.names:
             what = f"host name or {what}"
@@ -238,8 +239,8 @@ class Host(Kind[str]):
         if version is not None:
             if self.family is not None and version != self.family:
                 raise InvalidValue(
-                    f"is an {_FAMILY_NAMES[version]} address, "
-                    f"but this endpoint needs an {_FAMILY_NAMES[self.family]} "
+                    f"is an {FAMILY_NAMES[version]} address, "
+                    f"but this endpoint needs an {FAMILY_NAMES[self.family]} "
                     "address"
                 )
             return text
@@ -247,7 +248,7 @@ class Host(Kind[str]):
             return text
         if text == "":
             raise InvalidValue("is empty")
-        wanted = _FAMILY_NAMES[self.family] if self.family else "IP"
+        wanted = FAMILY_NAMES[self.family] if self.family else "IP"
         if self.names:
             raise InvalidValue(f"is neither a host name nor an {wanted} address")
         raise InvalidValue(f"is not an {wanted} address")

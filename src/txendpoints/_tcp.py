@@ -19,6 +19,7 @@ from twisted.internet.interfaces import (
 )
 from zope.interface import implementer
 
+from ._kinds import FAMILY_NAMES
 from ._listen import (
     ListenAddress,
     ListeningPorts,
@@ -36,8 +37,6 @@ from ._options import (
     addressFamily,
 )
 from ._resolve import IPAddress, resolve
-
-_FAMILY_NAMES = {4: "IPv4", 6: "IPv6"}
 
 
 def _interfaceText(interface: str | bytes) -> str:
@@ -98,9 +97,9 @@ class _TCPServerEndpoint(Described):
 
     def _literal(self, family: int) -> ListenAddress:
         if family not in self._families:
-            wanted = _FAMILY_NAMES[self._families[0]]
+            wanted = FAMILY_NAMES[self._families[0]]
             raise self._error(
-                f"{self._interface} is an {_FAMILY_NAMES[family]} address, but "
+                f"{self._interface} is an {FAMILY_NAMES[family]} address, but "
                 f"{self._spec.prefix} listens on {wanted} only"
             )
         return ListenAddress(self._interface, family, self._ipv6Only)
@@ -113,7 +112,7 @@ class _TCPServerEndpoint(Described):
 
     def _resolved(self, addresses: list[IPAddress]) -> list[ListenAddress]:
         if not addresses:
-            wanted = " or ".join(_FAMILY_NAMES[f] for f in self._families)
+            wanted = " or ".join(FAMILY_NAMES[f] for f in self._families)
             raise self._error(f"{self._interface} has no {wanted} address")
         return [
             ListenAddress(

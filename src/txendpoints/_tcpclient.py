@@ -26,6 +26,7 @@ from twisted.internet.interfaces import (
 from zope.interface import implementer
 
 from ._attempts import StaggeredAttempts, interleave, makeFailure
+from ._kinds import FAMILY_NAMES
 from ._options import (
     HOST_CLIENT,
     TCP4_CLIENT,
@@ -49,7 +50,6 @@ except ImportError:  # pragma: no cover - older Twisted
 BindAddress = str | bytes | tuple[str | bytes, int] | _Binding | None
 
 _CLASSES: dict[int, type[IPAddress]] = {4: IPv4Address, 6: IPv6Address}
-_NAMES = {4: "IPv4", 6: "IPv6"}
 
 
 def _hostText(host: str | bytes) -> str:
@@ -160,9 +160,8 @@ class _ClientEndpoint(Described):
         return self._bindAddress
 
     def _noAddress(self, host: str) -> Exception:
-        return DNSLookupError(
-            f"{host} has no {' or '.join(_NAMES[f] for f in self._families)} address"
-        )
+        wanted = " or ".join(FAMILY_NAMES[f] for f in self._families)
+        return DNSLookupError(f"{host} has no {wanted} address")
 
     def connect(self, protocolFactory: IProtocolFactory) -> Deferred[IProtocol]:
         """
@@ -227,9 +226,9 @@ class _ClientEndpoint(Described):
                 race.fail(
                     makeFailure(
                         DNSLookupError(
-                            f"{host} is an {_NAMES[version]} address; "
+                            f"{host} is an {FAMILY_NAMES[version]} address; "
                             f"{self._spec.prefix} connects over "
-                            f"{_NAMES[self._families[0]]} only"
+                            f"{FAMILY_NAMES[self._families[0]]} only"
                         )
                     )
                 )
@@ -328,9 +327,9 @@ class HostClientEndpoint(_ClientEndpoint):
             bind = _bindPair(self._bindAddress)
             assert bind is not None
             return DNSLookupError(
-                f"{host} has no {_NAMES[self._families[0]]} address, and "
+                f"{host} has no {FAMILY_NAMES[self._families[0]]} address, and "
                 f"bindAddress {bind[0]} allows "
-                f"{_NAMES[self._families[0]]} only"
+                f"{FAMILY_NAMES[self._families[0]]} only"
             )
         return DNSLookupError(f"{host} has no IPv6 or IPv4 address")
 
