@@ -379,10 +379,14 @@ class LiteralInterfaceTests(Fixture):
     def test_tcp6EmptyInterface(self) -> None:
         """
         Twisted's TCP6ServerEndpoint with C{interface=""} listens on IPv4;
-        ours listens on C{::}.
+        ours listens on C{::}, and its description says so (C{interface=}
+        would not parse back).
         """
-        TCP6ServerEndpoint(self.reactor, 80, interface="").listen(self.factory)
+        endpoint = TCP6ServerEndpoint(self.reactor, 80, interface="")
+        endpoint.listen(self.factory)
         self.assertEqual(self.interfaces(), ["::"])
+        self.assertEqual(describe(endpoint), "tx-tcp6:80")
+        self.assertEqual(endpoint, TCP6ServerEndpoint(self.reactor, 80))
 
     def test_bytesAndBrackets(self) -> None:
         self.assertEqual(

@@ -260,7 +260,8 @@ class TCP6ServerEndpoint(_TCPServerEndpoint):
             C{IReactorPluggableNameResolver} for a host name.
         @param port: The port number; C{0} lets the kernel pick one.
         @param backlog: The size of the listen queue.
-        @param interface: The IPv6 address or host name to listen on.
+        @param interface: The IPv6 address or host name to listen on; C{""}
+            means C{"::"}.
         @param ipv6Only: C{IPV6_V6ONLY}: L{True} refuses IPv4 clients,
             L{False} accepts them as C{::ffff:a.b.c.d}; L{None} leaves the
             system default.
@@ -274,10 +275,9 @@ class TCP6ServerEndpoint(_TCPServerEndpoint):
             ipv6Only=ipv6Only,
             reusePort=reusePort,
         )
-
-    def _wildcards(self) -> list[ListenAddress]:
-        # Twisted's TCP6ServerEndpoint listens on IPv4 for "": not ours.
-        return [ListenAddress("::", 6, self._ipv6Only)]
+        # Twisted's TCP6ServerEndpoint listens on IPv4 for "": ours means
+        # "::", and says so in its repr, which must parse back.
+        self._interface = self._interface or "::"
 
 
 @implementer(IStreamServerEndpoint)
