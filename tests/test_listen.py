@@ -185,6 +185,21 @@ class ListenOnTests(SynchronousTestCase):
         )
         self.assertEqual(FakeSocket.made, [])
 
+    def test_zoneNotANumberNorAName(self) -> None:
+        """
+        A zone that only looks numeric, or that no interface name can be,
+        is a L{CannotListenError} too, not a L{ValueError} from C{int()}.
+        """
+        for zone in ("\N{SUPERSCRIPT TWO}", "a\x00b"):
+            with self.assertRaises(CannotListenError) as e:
+                self.listen(ListenAddress(f"fe80::1%{zone}", 6))
+            self.assertEqual(
+                str(e.exception),
+                f"Couldn't listen on fe80::1%{zone}:80: zone {zone!r} is not a "
+                "network interface on this host.",
+            )
+        self.assertEqual(FakeSocket.made, [])
+
     def test_bindFails(self) -> None:
         """
         A bind error becomes a L{CannotListenError} naming the address and

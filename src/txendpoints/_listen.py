@@ -141,12 +141,14 @@ def _sockaddr(address: ListenAddress, port: int) -> tuple[Any, ...]:
         return (address.host or "0.0.0.0", port)
     host, _, zone = address.host.partition("%")
     scope = 0
-    if zone.isdigit():
+    # isdigit() alone accepts "²", which int() rejects.
+    if zone.isascii() and zone.isdigit():
         scope = int(zone)
     elif zone:
         try:
             scope = socket.if_nametoindex(zone)
-        except OSError:
+        except (OSError, ValueError):
+            # ValueError: a name with a NUL byte.
             raise cannotListen(
                 address.host,
                 port,
