@@ -310,13 +310,14 @@ class ListenAllTests(SynchronousTestCase):
         then does the Deferred fail with that address's own error.
         """
         refused = OSError(errno.EADDRINUSE, "Address already in use")
-        self.reactor.refuse[("::1", 40001)] = refused
+        self.reactor.refuse[("::1", 8080)] = refused
         d = self.listenAll(
             [
                 ListenAddress("127.0.0.1", 4),
                 ListenAddress("::1", 6),
                 ListenAddress("10.0.0.1", 4),
-            ]
+            ],
+            8080,
         )
         [first] = self.reactor.ports
         self.assertEqual(len(self.reactor.tcpServers), 2)
@@ -326,9 +327,49 @@ class ListenAllTests(SynchronousTestCase):
         error = self.failureResultOf(d, CannotListenError).value
         self.assertEqual(
             str(error),
-            "Couldn't listen on ::1:40001: [Errno 98] Address already in use.",
+            "Couldn't listen on ::1:8080: [Errno 98] Address already in use.",
         )
         self.assertIs(error.socketError, refused)
+
+    def test_portZeroTakenElsewhere(self) -> None:
+        """
+        With port 0, a number the kernel gave the first address that is in
+        use on a later one is given back, and the kernel asked again.
+        """
+        self.reactor.refuse[("::1", 40001)] = OSError(errno.EADDRINUSE, "in use")
+        d = self.listenAll([ListenAddress("127.0.0.1", 4), ListenAddress("::1", 6)])
+        self.assertNoResult(d)
+        first = self.reactor.ports[0]
+        assert first.stopping is not None
+        first.stopping.callback(None)
+        ports = self.successResultOf(d)
+        self.assertEqual(
+            ports.getHosts(),
+            [IPv4Address("TCP", "127.0.0.1", 40002), IPv6Address("TCP", "::1", 40002)],
+        )
+        self.assertEqual(
+            [(a[0], a[3]) for a in self.reactor.tcpServers],
+            [(0, "127.0.0.1"), (40001, "::1"), (0, "127.0.0.1"), (40002, "::1")],
+        )
+
+    def test_portZeroTriesLimited(self) -> None:
+        """
+        After five port numbers in use on a later address, the last error
+        is delivered.
+        """
+        for number in range(40001, 40007):
+            self.reactor.refuse[("::1", number)] = OSError(
+                errno.EADDRINUSE, "Address already in use"
+            )
+        d = self.listenAll([ListenAddress("127.0.0.1", 4), ListenAddress("::1", 6)])
+        for first in self.reactor.ports:
+            assert first.stopping is not None
+            first.stopping.callback(None)
+        self.assertEqual(len(self.reactor.ports), 5)
+        self.assertEqual(
+            str(self.failureResultOf(d, CannotListenError).value),
+            "Couldn't listen on ::1:40005: [Errno 98] Address already in use.",
+        )
 
     def test_closeFailureLogged(self) -> None:
         """
@@ -384,7 +425,7 @@ class ListenAllTests(SynchronousTestCase):
     def test_optionalOtherErrorFails(self) -> None:
         FakeSocket.failBind = OSError(errno.EADDRINUSE, "Address already in use")
         d = self.listenAll(
-            [ListenAddress("", 4), ListenAddress("::", 6, True, optional=True)]
+            [ListenAddress("", 4), ListenAddress("::", 6, True, optional=True)], 80
         )
         stopping = self.reactor.ports[0].stopping
         assert stopping is not None

@@ -274,9 +274,11 @@ def listenOn(
     return _adopt(reactor, address, port, factory, backlog, reusePort, makeSocket)
 
 
-def _closeThenFail(opened: list[IListeningPort], error: Exception) -> Deferred[Any]:
-    if not opened:
-        return fail(error)
+def _close(opened: list[IListeningPort]) -> Deferred[None]:
+    """
+    Stop the ports opened so far, logging (not raising) any failure to stop,
+    so that the caller's own outcome is the one delivered.
+    """
 
     def closed(result: object) -> None:
         if isinstance(result, Failure):
@@ -284,9 +286,22 @@ def _closeThenFail(opened: list[IListeningPort], error: Exception) -> Deferred[A
                 "Could not close a listener after another failed",
                 failure=result,
             )
-        raise error
 
     return ListeningPorts(opened).stopListening().addBoth(closed)
+
+
+def _failAfterClosing(opened: list[IListeningPort], error: Exception) -> Deferred[Any]:
+    if not opened:
+        return fail(error)
+
+    def closed(ignored: None) -> None:
+        raise error
+
+    return _close(opened).addCallback(closed)
+
+
+#: How many port numbers to try, with port 0, before giving up.
+_PORT_ZERO_TRIES = 5
 
 
 def listenAll(
@@ -297,12 +312,16 @@ def listenAll(
     backlog: int,
     reusePort: bool = False,
     makeSocket: SocketMaker = socket.socket,
+    tries: int = _PORT_ZERO_TRIES,
 ) -> Deferred[ListeningPorts]:
     """
     Listen on every address, as one port.
 
     With port C{0}, the number the kernel gives the first address is used
-    for the rest, so that all share one port number.
+    for the rest, so that all share one port number.  The kernel picked it
+    for the first address only, so if it is in use on a later one, the
+    ports opened are closed and the kernel asked again, up to C{tries}
+    times in all.
 
     @param reactor: See L{listenOn}.
     @param addresses: Where to listen, in order; at least one.
@@ -311,6 +330,7 @@ def listenAll(
     @param backlog: See L{listenOn}.
     @param reusePort: See L{listenOn}.
     @param makeSocket: See L{listenOn}.
+    @param tries: With port C{0}, how many port numbers to try.
     @return: A L{Deferred} firing with a L{ListeningPorts}.  If one address
         fails, the ports already open are stopped first, then the Deferred
         fails with that address's error.
@@ -326,9 +346,22 @@ def listenAll(
             reason = getattr(e.socketError, "errno", None)
             if address.optional and reason in _NO_FAMILY:
                 continue
-            return _closeThenFail(opened, e)
+            if port == 0 and opened and reason == errno.EADDRINUSE and tries > 1:
+                return _close(opened).addCallback(
+                    lambda ignored: listenAll(
+                        reactor,
+                        addresses,
+                        port,
+                        factory,
+                        backlog,
+                        reusePort,
+                        makeSocket,
+                        tries - 1,
+                    )
+                )
+            return _failAfterClosing(opened, e)
         except Exception as e:
-            return _closeThenFail(opened, e)
+            return _failAfterClosing(opened, e)
         opened.append(listening)
         if number == 0:
             number = cast(Any, listening.getHost()).port
