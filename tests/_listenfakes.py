@@ -73,6 +73,16 @@ class PortReactor(MemoryReactorClock):
         return listening
 
 
+class TCPOnly:
+    """
+    A reactor with C{listenTCP} but neither C{IReactorSocket} nor a
+    C{nameResolver}; it is never expected to listen.
+    """
+
+    def listenTCP(self, *args: object, **kwargs: object) -> None:
+        raise AssertionError("not expected")
+
+
 class FakeSocket:
     """
     Records what is done to it instead of touching the network.

@@ -27,17 +27,9 @@ from ._listenfakes import (
     FakePort,
     FakeSocket,
     PortReactor,
+    TCPOnly,
     makeFakeSocket,
 )
-
-
-class TCPOnly:
-    """
-    A reactor with C{listenTCP} but no C{IReactorSocket}.
-    """
-
-    def listenTCP(self, *args: object, **kwargs: object) -> None:
-        raise AssertionError("not expected")
 
 
 class ListeningPortsTests(SynchronousTestCase):

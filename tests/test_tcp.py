@@ -32,7 +32,14 @@ from txendpoints import (
 from txendpoints._tcp import _TCPServerEndpoint
 from txendpoints.testing import FakeResolution, FakeResolver
 
-from ._listenfakes import REUSEPORT, V6ONLY, FakeSocket, PortReactor, makeFakeSocket
+from ._listenfakes import (
+    REUSEPORT,
+    V6ONLY,
+    FakeSocket,
+    PortReactor,
+    TCPOnly,
+    makeFakeSocket,
+)
 
 
 class TCPServerEndpointTests(SynchronousTestCase):
@@ -332,15 +339,13 @@ class HostNameInterfaceTests(Fixture):
         self.assertEqual(FakeSocket.made[0].bound, ("fe80::1", 80, 0, 3))
 
     def test_noNameResolver(self) -> None:
-        class Old:
-            def listenTCP(self, *args: object, **kwargs: object) -> None:
-                raise AssertionError("not expected")
-
-        d = TCP6ServerEndpoint(Old(), 80, interface="localhost").listen(self.factory)  # type: ignore[arg-type]
+        d = TCP6ServerEndpoint(TCPOnly(), 80, interface="localhost").listen(  # type: ignore[arg-type]
+            self.factory
+        )
         self.assertEqual(
             str(self.failureResultOf(d, CannotListenError).value),
             "Couldn't listen on localhost:80: a host name needs a reactor with a "
-            "nameResolver (IReactorPluggableNameResolver), and Old has none.",
+            "nameResolver (IReactorPluggableNameResolver), and TCPOnly has none.",
         )
 
 
@@ -438,22 +443,12 @@ class LiteralInterfaceTests(Fixture):
         )
 
     def test_reactorWithoutIReactorSocket(self) -> None:
-        noSocket = TCPOnlyReactor()
-        d = TCP4ServerEndpoint(noSocket, 80, reusePort=True).listen(self.factory)  # type: ignore[arg-type]
+        d = TCP4ServerEndpoint(TCPOnly(), 80, reusePort=True).listen(self.factory)  # type: ignore[arg-type]
         self.assertEqual(
             str(self.failureResultOf(d, CannotListenError).value),
             "Couldn't listen on any:80: reusePort=yes needs a reactor that can "
-            "adopt sockets (IReactorSocket), and TCPOnlyReactor cannot.",
+            "adopt sockets (IReactorSocket), and TCPOnly cannot.",
         )
-
-
-class TCPOnlyReactor:
-    """
-    A reactor that can listen but not adopt sockets.
-    """
-
-    def listenTCP(self, *args: object, **kwargs: object) -> None:
-        raise AssertionError("not expected")
 
 
 class HostServerEndpointTests(Fixture):
