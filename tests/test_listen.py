@@ -9,7 +9,7 @@ import errno
 import socket
 
 from twisted.internet.address import IPv4Address, IPv6Address
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import CancelledError, Deferred
 from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import IListeningPort
 from twisted.internet.protocol import Factory, Protocol
@@ -362,6 +362,38 @@ class ListenAllTests(SynchronousTestCase):
             str(self.failureResultOf(d, CannotListenError).value),
             "Couldn't listen on ::1:40005: [Errno 98] Address already in use.",
         )
+
+    def test_cancelWhileClosingAfterFailure(self) -> None:
+        """
+        Cancelling while the ports opened are being closed after a failure
+        fails at once with L{CancelledError}, but does not cut the closing
+        short.
+        """
+        self.reactor.refuse[("::1", 80)] = OSError(errno.EADDRINUSE, "in use")
+        d = self.listenAll([ListenAddress("127.0.0.1", 4), ListenAddress("::1", 6)], 80)
+        d.cancel()
+        self.failureResultOf(d, CancelledError)
+        stopping = self.reactor.ports[0].stopping
+        assert stopping is not None
+        self.assertFalse(stopping.called)
+        stopping.callback(None)
+        self.assertEqual(self.flushLoggedErrors(), [])
+
+    def test_cancelWhileClosingBeforeRetry(self) -> None:
+        """
+        Cancelling while the ports of a port-0 attempt are being given back
+        stops there: no new attempt is made once they are closed.
+        """
+        self.reactor.refuse[("::1", 40001)] = OSError(errno.EADDRINUSE, "in use")
+        d = self.listenAll([ListenAddress("127.0.0.1", 4), ListenAddress("::1", 6)])
+        d.cancel()
+        self.failureResultOf(d, CancelledError)
+        stopping = self.reactor.ports[0].stopping
+        assert stopping is not None
+        self.assertFalse(stopping.called)
+        stopping.callback(None)
+        self.assertEqual(len(self.reactor.tcpServers), 2)
+        self.assertEqual(self.flushLoggedErrors(), [])
 
     def test_closeFailureLogged(self) -> None:
         """

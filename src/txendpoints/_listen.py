@@ -20,9 +20,7 @@ from typing import Any, cast
 from twisted.internet.defer import (
     Deferred,
     DeferredList,
-    fail,
     maybeDeferred,
-    succeed,
 )
 from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import (
@@ -290,14 +288,45 @@ def _close(opened: list[IListeningPort]) -> Deferred[None]:
     return ListeningPorts(opened).stopListening().addBoth(closed)
 
 
-def _failAfterClosing(opened: list[IListeningPort], error: Exception) -> Deferred[Any]:
+def _openEach(
+    reactor: Any,
+    addresses: Sequence[ListenAddress],
+    port: int,
+    factory: IProtocolFactory,
+    backlog: int,
+    reusePort: bool,
+    makeSocket: SocketMaker,
+) -> tuple[list[IListeningPort], Exception | None]:
+    """
+    Listen on each address in turn, stopping at the first error.
+
+    @return: The ports opened, and the error that stopped it or L{None}.
+    """
+    opened: list[IListeningPort] = []
+    number = port
+    for address in addresses:
+        try:
+            listening = listenOn(
+                reactor, address, number, factory, backlog, reusePort, makeSocket
+            )
+        except CannotListenError as e:
+            if address.optional and _errno(e) in _NO_FAMILY:
+                continue
+            return opened, e
+        except Exception as e:
+            return opened, e
+        opened.append(listening)
+        if number == 0:
+            number = cast(Any, listening.getHost()).port
     if not opened:
-        return fail(error)
+        return opened, cannotListen(
+            addresses[0].host, port, "this host supports none of its families"
+        )
+    return opened, None
 
-    def closed(ignored: None) -> None:
-        raise error
 
-    return _close(opened).addCallback(closed)
+def _errno(error: Exception) -> int | None:
+    return cast(int | None, getattr(getattr(error, "socketError", None), "errno", None))
 
 
 #: How many port numbers to try, with port 0, before giving up.
@@ -333,42 +362,39 @@ def listenAll(
     @param tries: With port C{0}, how many port numbers to try.
     @return: A L{Deferred} firing with a L{ListeningPorts}.  If one address
         fails, the ports already open are stopped first, then the Deferred
-        fails with that address's error.
+        fails with that address's error.  Cancelling it while they are
+        being stopped fails it at once; the stopping goes on, and nothing
+        is opened again.
     """
-    opened: list[IListeningPort] = []
-    number = port
-    for address in addresses:
-        try:
-            listening = listenOn(
-                reactor, address, number, factory, backlog, reusePort, makeSocket
-            )
-        except CannotListenError as e:
-            reason = getattr(e.socketError, "errno", None)
-            if address.optional and reason in _NO_FAMILY:
-                continue
-            if port == 0 and opened and reason == errno.EADDRINUSE and tries > 1:
-                return _close(opened).addCallback(
-                    lambda ignored: listenAll(
-                        reactor,
-                        addresses,
-                        port,
-                        factory,
-                        backlog,
-                        reusePort,
-                        makeSocket,
-                        tries - 1,
-                    )
-                )
-            return _failAfterClosing(opened, e)
-        except Exception as e:
-            return _failAfterClosing(opened, e)
-        opened.append(listening)
-        if number == 0:
-            number = cast(Any, listening.getHost()).port
-    if not opened:
-        return fail(
-            cannotListen(
-                addresses[0].host, port, "this host supports none of its families"
-            )
+    cancelled = False
+
+    def cancel(result: Deferred[ListeningPorts]) -> None:
+        nonlocal cancelled
+        cancelled = True
+
+    result: Deferred[ListeningPorts] = Deferred(cancel)
+
+    def attempt(triesLeft: int) -> None:
+        opened, error = _openEach(
+            reactor, addresses, port, factory, backlog, reusePort, makeSocket
         )
-    return succeed(ListeningPorts(opened))
+        if error is None:
+            result.callback(ListeningPorts(opened))
+            return
+        if not opened:
+            result.errback(error)
+            return
+        retry = port == 0 and _errno(error) == errno.EADDRINUSE and triesLeft > 1
+
+        def closed(ignored: None) -> None:
+            if cancelled:
+                return
+            if retry:
+                attempt(triesLeft - 1)
+            else:
+                result.errback(error)
+
+        _close(opened).addCallback(closed)
+
+    attempt(tries)
+    return result
