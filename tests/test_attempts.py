@@ -14,7 +14,7 @@ from twisted.internet.error import (
     NoProtocol,
     TimeoutError,
 )
-from twisted.internet.interfaces import IHalfCloseableProtocol
+from twisted.internet.interfaces import IHalfCloseableProtocol, IHandshakeListener
 from twisted.internet.protocol import Factory, Protocol, connectionDone
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
@@ -252,6 +252,36 @@ class StaggeredAttemptsTests(SynchronousTestCase):
         proto: Any = self.successResultOf(race.deferred)
         self.assertEqual(proto.events, ["made", b"x", "readLost", "writeLost", "lost"])
         self.assertEqual(standIn.logPrefix(), "Half")
+
+    def test_everyInterfaceProvided(self) -> None:
+        """
+        A protocol that provides several of the optional interfaces has
+        each of them provided by the stand-in, not just the last.
+        """
+
+        @implementer(IHalfCloseableProtocol, IHandshakeListener)
+        class Both(Recorder):
+            def readConnectionLost(self) -> None:
+                self.events.append("readLost")
+
+            def writeConnectionLost(self) -> None:
+                self.events.append("writeLost")
+
+            def handshakeCompleted(self) -> None:
+                self.events.append("handshake")
+
+        self.factory.buildProtocol = lambda addr: Both()  # type: ignore[method-assign]
+        race = self.race()
+        race.add([V4A])
+        race.finish(lambda: AssertionError())
+        standIn: Any = self.reactor.tcpClients[0][2].buildProtocol(V4A)
+        standIn.makeConnection(StringTransport())
+        self.assertTrue(IHalfCloseableProtocol.providedBy(standIn))
+        self.assertTrue(IHandshakeListener.providedBy(standIn))
+        standIn.handshakeCompleted()
+        standIn.readConnectionLost()
+        proto: Any = self.successResultOf(race.deferred)
+        self.assertEqual(proto.events, ["made", "handshake", "readLost"])
 
     def test_factoryStoppedWithWinner(self) -> None:
         race = self.race()

@@ -33,7 +33,7 @@ from twisted.internet.interfaces import (
 )
 from twisted.internet.protocol import ClientFactory
 from twisted.python.failure import Failure
-from zope.interface import directlyProvides
+from zope.interface import alsoProvides
 
 from ._attempt import _Attempt, _AttemptProtocol
 from ._resolve import IPAddress, formatAddress
@@ -326,7 +326,8 @@ class StaggeredAttempts:
             IHandshakeListener,
         ):
             if iface.providedBy(wrapped):
-                directlyProvides(proto, iface)
+                # alsoProvides: directlyProvides would keep only the last.
+                alsoProvides(proto, iface)
         proto.wrapped = wrapped
         self._end(None)
         wrapped.makeConnection(transport)  # type: ignore[arg-type]
