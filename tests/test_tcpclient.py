@@ -468,6 +468,27 @@ class HappyEyeballsTests(ClientTestCase):
         self.assertEqual(len(error.failures), 4)
         self.assertEqual(self.reactor.seconds(), 0)
 
+    def test_synchronousWinStopsTheOtherQuery(self) -> None:
+        """
+        When the race is won while the first query's answer is delivered
+        (a reactor that connects at once), the other family's query is
+        still cancelled and leaves nothing scheduled.
+        """
+        original = self.reactor.connectTCP
+
+        def connectTCP(*args: Any, **kwargs: Any) -> Any:
+            connector = original(*args, **kwargs)
+            accept(self.reactor, len(self.reactor.connectors) - 1)
+            return connector
+
+        self.reactor.connectTCP = connectTCP  # type: ignore[method-assign]
+        d = self.connect("late-a.example")
+        self.successResultOf(d)
+        self.assertEqual(self.hosts(), ["2001:db8::1"])
+        self.assertEqual(
+            [r.cancelled for r in self.resolver.resolutions], [False, True]
+        )
+
     def test_winnerStopsOthers(self) -> None:
         d = self.connect()
         self.reactor.advance(0.25)

@@ -197,12 +197,17 @@ class StaggeredAttempts:
     def onEnd(self, cleanup: Callable[[], object]) -> None:
         """
         Call C{cleanup} when the race ends, however it ends, before the
-        result is delivered.
+        result is delivered; at once if it has already ended (a reactor
+        may connect synchronously, ending the race before the caller has
+        registered everything it started).
 
         @param cleanup: Stops something the caller started (a resolution,
             a timer).
         """
-        self._cleanups.append(cleanup)
+        if self.over:
+            cleanup()
+        else:
+            self._cleanups.append(cleanup)
 
     def add(self, addresses: Sequence[IPAddress]) -> None:
         """
