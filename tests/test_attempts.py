@@ -316,6 +316,24 @@ class StaggeredAttemptsTests(SynchronousTestCase):
         accept(self.reactor, 0)
         self.failureResultOf(race.deferred, ZeroDivisionError)
 
+    def test_connectionMadeRaises(self) -> None:
+        """
+        An exception from the winner's C{connectionMade} fails the Deferred
+        (the deadline is already cancelled, so it would otherwise never
+        fire) and still reaches the transport, which drops the connection.
+        """
+
+        class Raises(Recorder):
+            def connectionMade(self) -> None:
+                raise ZeroDivisionError()
+
+        self.factory.buildProtocol = lambda addr: Raises()  # type: ignore[method-assign]
+        race = self.race(timeout=1)
+        race.add([V4A])
+        race.finish(lambda: AssertionError())
+        self.assertRaises(ZeroDivisionError, accept, self.reactor, 0)
+        self.failureResultOf(race.deferred, ZeroDivisionError)
+
     def test_stagger(self) -> None:
         race = self.race(0.1)
         race.add([V4A, V4B, V4C])

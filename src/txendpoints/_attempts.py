@@ -335,7 +335,14 @@ class StaggeredAttempts:
                 alsoProvides(proto, iface)
         proto.wrapped = wrapped
         self._end(None)
-        wrapped.makeConnection(transport)  # type: ignore[arg-type]
+        try:
+            wrapped.makeConnection(transport)  # type: ignore[arg-type]
+        except BaseException:
+            # The deadline is gone, so without this the Deferred would never
+            # fire; re-raised for the transport to log it and disconnect, as
+            # it does for any protocol.
+            self.deferred.errback()
+            raise
         self.deferred.callback(wrapped)
 
     def _expire(self) -> None:
