@@ -283,6 +283,22 @@ class StaggeredAttemptsTests(SynchronousTestCase):
         proto: Any = self.successResultOf(race.deferred)
         self.assertEqual(proto.events, ["made", "handshake", "readLost"])
 
+    def test_transportLogPrefix(self) -> None:
+        """
+        A transport that took its log prefix from the stand-in (as Twisted's
+        TCP client does, between C{buildProtocol} and C{makeConnection})
+        names the user's protocol once it wins.
+        """
+        race = self.race()
+        race.add([V4A])
+        race.finish(lambda: AssertionError())
+        standIn: Any = self.reactor.tcpClients[0][2].buildProtocol(V4A)
+        transport: Any = StringTransport()
+        transport.logstr = f"{type(standIn).__name__},client"
+        standIn.makeConnection(transport)
+        self.successResultOf(race.deferred)
+        self.assertEqual(transport.logstr, "Recorder,client")
+
     def test_factoryStoppedWithWinner(self) -> None:
         race = self.race()
         race.add([V4A, V4B])

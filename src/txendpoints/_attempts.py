@@ -334,6 +334,14 @@ class StaggeredAttempts:
                 # alsoProvides: directlyProvides would keep only the last.
                 alsoProvides(proto, iface)
         proto.wrapped = wrapped
+        standIn = type(proto).__name__
+        logstr = getattr(transport, "logstr", None)
+        if isinstance(logstr, str) and logstr.startswith(standIn):
+            # Twisted's TCP transport took its log prefix from the stand-in
+            # before it had a protocol to name; name the user's, as
+            # Twisted's own endpoints do.
+            suffix = logstr[len(standIn) :]
+            transport.logstr = proto.logPrefix() + suffix  # type: ignore[union-attr]
         self._end(None)
         try:
             wrapped.makeConnection(transport)  # type: ignore[arg-type]
