@@ -14,7 +14,7 @@ from twisted.internet.error import (
     NoProtocol,
     TimeoutError,
 )
-from twisted.internet.interfaces import IHalfCloseableProtocol
+from twisted.internet.interfaces import IHalfCloseableProtocol, IHandshakeListener
 from twisted.internet.protocol import Factory, Protocol, connectionDone
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
@@ -253,6 +253,52 @@ class StaggeredAttemptsTests(SynchronousTestCase):
         self.assertEqual(proto.events, ["made", b"x", "readLost", "writeLost", "lost"])
         self.assertEqual(standIn.logPrefix(), "Half")
 
+    def test_everyInterfaceProvided(self) -> None:
+        """
+        A protocol that provides several of the optional interfaces has
+        each of them provided by the stand-in, not just the last.
+        """
+
+        @implementer(IHalfCloseableProtocol, IHandshakeListener)
+        class Both(Recorder):
+            def readConnectionLost(self) -> None:
+                self.events.append("readLost")
+
+            def writeConnectionLost(self) -> None:
+                self.events.append("writeLost")
+
+            def handshakeCompleted(self) -> None:
+                self.events.append("handshake")
+
+        self.factory.buildProtocol = lambda addr: Both()  # type: ignore[method-assign]
+        race = self.race()
+        race.add([V4A])
+        race.finish(lambda: AssertionError())
+        standIn: Any = self.reactor.tcpClients[0][2].buildProtocol(V4A)
+        standIn.makeConnection(StringTransport())
+        self.assertTrue(IHalfCloseableProtocol.providedBy(standIn))
+        self.assertTrue(IHandshakeListener.providedBy(standIn))
+        standIn.handshakeCompleted()
+        standIn.readConnectionLost()
+        proto: Any = self.successResultOf(race.deferred)
+        self.assertEqual(proto.events, ["made", "handshake", "readLost"])
+
+    def test_transportLogPrefix(self) -> None:
+        """
+        A transport that took its log prefix from the stand-in (as Twisted's
+        TCP client does, between C{buildProtocol} and C{makeConnection})
+        names the user's protocol once it wins.
+        """
+        race = self.race()
+        race.add([V4A])
+        race.finish(lambda: AssertionError())
+        standIn: Any = self.reactor.tcpClients[0][2].buildProtocol(V4A)
+        transport: Any = StringTransport()
+        transport.logstr = f"{type(standIn).__name__},client"
+        standIn.makeConnection(transport)
+        self.successResultOf(race.deferred)
+        self.assertEqual(transport.logstr, "Recorder,client")
+
     def test_factoryStoppedWithWinner(self) -> None:
         race = self.race()
         race.add([V4A, V4B])
@@ -284,6 +330,24 @@ class StaggeredAttemptsTests(SynchronousTestCase):
         race.add([V4A])
         race.finish(lambda: AssertionError())
         accept(self.reactor, 0)
+        self.failureResultOf(race.deferred, ZeroDivisionError)
+
+    def test_connectionMadeRaises(self) -> None:
+        """
+        An exception from the winner's C{connectionMade} fails the Deferred
+        (the deadline is already cancelled, so it would otherwise never
+        fire) and still reaches the transport, which drops the connection.
+        """
+
+        class Raises(Recorder):
+            def connectionMade(self) -> None:
+                raise ZeroDivisionError()
+
+        self.factory.buildProtocol = lambda addr: Raises()  # type: ignore[method-assign]
+        race = self.race(timeout=1)
+        race.add([V4A])
+        race.finish(lambda: AssertionError())
+        self.assertRaises(ZeroDivisionError, accept, self.reactor, 0)
         self.failureResultOf(race.deferred, ZeroDivisionError)
 
     def test_stagger(self) -> None:

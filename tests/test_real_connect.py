@@ -40,6 +40,11 @@ class RealConnectTests(TestCase):
         proto = Collect(5)
         yield connectProtocol(endpoint, proto)
         peer = proto.transport.getPeer()  # type: ignore[union-attr]
+        # Log lines name the user's protocol, not our stand-in.
+        self.assertEqual(
+            proto.transport.logPrefix(),  # type: ignore[union-attr]
+            "Collect,client",
+        )
         proto.transport.write(b"hello")  # type: ignore[union-attr]
         data = yield proto.done
         self.assertEqual(data, b"hello")

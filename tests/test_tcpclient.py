@@ -468,6 +468,62 @@ class HappyEyeballsTests(ClientTestCase):
         self.assertEqual(len(error.failures), 4)
         self.assertEqual(self.reactor.seconds(), 0)
 
+    def test_cancelWhileWaitingForTheOtherFamily(self) -> None:
+        """
+        Cancelling when every attempt so far has failed and the A answer is
+        still to come cancels that query.
+        """
+        d = self.connect("late-a.example")
+        refuse(self.reactor, 0)
+        refuse(self.reactor, 1)
+        self.assertNoResult(d)
+        d.cancel()
+        self.failureResultOf(d, ConnectingCancelledError)
+        self.assertEqual(
+            [r.cancelled for r in self.resolver.resolutions], [False, True]
+        )
+        self.assertEqual(len(self.hosts()), 2)
+
+    def test_lateAnswerAfterFailures(self) -> None:
+        """
+        Addresses that arrive when every earlier attempt has failed start at
+        once, and the error lists the attempts of both families.
+        """
+        d = self.connect("late-a.example")
+        refuse(self.reactor, 0)
+        refuse(self.reactor, 1)
+        self.reactor.advance(0.2)
+        self.assertEqual(self.hosts()[2:], ["192.0.2.1"])
+        refuse(self.reactor, 2)
+        self.assertEqual(self.hosts()[3:], ["192.0.2.2"])
+        refuse(self.reactor, 3)
+        error = self.failureResultOf(d, ConnectAttemptsError).value
+        self.assertEqual(
+            [a.host for a, f in error.failures],
+            ["2001:db8::1", "2001:db8::2", "192.0.2.1", "192.0.2.2"],
+        )
+
+    def test_synchronousWinStopsTheOtherQuery(self) -> None:
+        """
+        When the race is won while the first query's answer is delivered
+        (a reactor that connects at once), the other family's query is
+        still cancelled and leaves nothing scheduled.
+        """
+        original = self.reactor.connectTCP
+
+        def connectTCP(*args: Any, **kwargs: Any) -> Any:
+            connector = original(*args, **kwargs)
+            accept(self.reactor, len(self.reactor.connectors) - 1)
+            return connector
+
+        self.reactor.connectTCP = connectTCP  # type: ignore[method-assign]
+        d = self.connect("late-a.example")
+        self.successResultOf(d)
+        self.assertEqual(self.hosts(), ["2001:db8::1"])
+        self.assertEqual(
+            [r.cancelled for r in self.resolver.resolutions], [False, True]
+        )
+
     def test_winnerStopsOthers(self) -> None:
         d = self.connect()
         self.reactor.advance(0.25)

@@ -33,7 +33,7 @@ from twisted.internet.interfaces import (
 )
 from twisted.internet.protocol import ClientFactory
 from twisted.python.failure import Failure
-from zope.interface import directlyProvides
+from zope.interface import alsoProvides
 
 from ._attempt import _Attempt, _AttemptProtocol
 from ._resolve import IPAddress, formatAddress
@@ -197,12 +197,17 @@ class StaggeredAttempts:
     def onEnd(self, cleanup: Callable[[], object]) -> None:
         """
         Call C{cleanup} when the race ends, however it ends, before the
-        result is delivered.
+        result is delivered; at once if it has already ended (a reactor
+        may connect synchronously, ending the race before the caller has
+        registered everything it started).
 
         @param cleanup: Stops something the caller started (a resolution,
             a timer).
         """
-        self._cleanups.append(cleanup)
+        if self.over:
+            cleanup()
+        else:
+            self._cleanups.append(cleanup)
 
     def add(self, addresses: Sequence[IPAddress]) -> None:
         """
@@ -326,10 +331,26 @@ class StaggeredAttempts:
             IHandshakeListener,
         ):
             if iface.providedBy(wrapped):
-                directlyProvides(proto, iface)
+                # alsoProvides: directlyProvides would keep only the last.
+                alsoProvides(proto, iface)
         proto.wrapped = wrapped
+        standIn = type(proto).__name__
+        logstr = getattr(transport, "logstr", None)
+        if isinstance(logstr, str) and logstr.startswith(standIn):
+            # Twisted's TCP transport took its log prefix from the stand-in
+            # before it had a protocol to name; name the user's, as
+            # Twisted's own endpoints do.
+            suffix = logstr[len(standIn) :]
+            transport.logstr = proto.logPrefix() + suffix  # type: ignore[union-attr]
         self._end(None)
-        wrapped.makeConnection(transport)  # type: ignore[arg-type]
+        try:
+            wrapped.makeConnection(transport)  # type: ignore[arg-type]
+        except BaseException:
+            # The deadline is gone, so without this the Deferred would never
+            # fire; re-raised for the transport to log it and disconnect, as
+            # it does for any protocol.
+            self.deferred.errback()
+            raise
         self.deferred.callback(wrapped)
 
     def _expire(self) -> None:

@@ -18,6 +18,9 @@ from zope.interface import implementer
 
 IPAddress = IPv4Address | IPv6Address
 
+#: The address class of each IP version.
+ADDRESS_CLASSES: dict[int, type[IPAddress]] = {4: IPv4Address, 6: IPv6Address}
+
 
 def hostPort(host: str, port: int | str) -> str:
     """
@@ -102,9 +105,7 @@ def resolve(
         families in resolver order, without duplicates (possibly empty).
         Cancelling it cancels the resolution where the resolver allows.
     """
-    types: tuple[type[IPAddress], ...] = tuple(
-        IPv4Address if family == 4 else IPv6Address for family in families
-    )
+    types = tuple(ADDRESS_CLASSES[family] for family in families)
     collector = _Collector(types)
     reactor.nameResolver.resolveHostName(
         collector, host, port, addressTypes=types, transportSemantics="TCP"

@@ -35,7 +35,7 @@ from ._options import (
     Spec,
     addressFamily,
 )
-from ._resolve import IPAddress, resolve
+from ._resolve import ADDRESS_CLASSES, IPAddress, resolve
 
 try:
     # Twisted 26's makeBinding() result, which connectTCP takes as is.
@@ -48,8 +48,6 @@ except ImportError:  # pragma: no cover - older Twisted
 
 
 BindAddress = str | bytes | tuple[str | bytes, int] | _Binding | None
-
-_CLASSES: dict[int, type[IPAddress]] = {4: IPv4Address, 6: IPv6Address}
 
 
 def _hostText(host: str | bytes) -> str:
@@ -154,7 +152,7 @@ class _ClientEndpoint(Described):
         L{ConnectingCancelledError<twisted.internet.error.ConnectingCancelledError>}
         carries, of the type Twisted's own endpoint gives.
         """
-        return _CLASSES[self._families[0]]("TCP", host, self._port)
+        return ADDRESS_CLASSES[self._families[0]]("TCP", host, self._port)
 
     def _bindFor(self, address: IPAddress) -> tuple[str, int] | _Binding | None:
         return self._bindAddress
@@ -220,7 +218,7 @@ class _ClientEndpoint(Described):
         version = addressFamily(host)
         if version is not None:
             if version in self._families:
-                race.add([_CLASSES[version]("TCP", host, self._port)])
+                race.add([ADDRESS_CLASSES[version]("TCP", host, self._port)])
                 race.finish(lambda: self._noAddress(host))
             else:
                 race.fail(
@@ -336,10 +334,10 @@ class HostClientEndpoint(_ClientEndpoint):
     def _arrange(
         self, latest: IPAddress | None, untried: list[IPAddress]
     ) -> list[IPAddress]:
-        first = _CLASSES[self._families[0]]
+        first = ADDRESS_CLASSES[self._families[0]]
         if latest is not None and len(self._families) == 2:
             # Alternate from the family tried last (RFC 8305 section 4).
-            first = _CLASSES[4] if isinstance(latest, IPv6Address) else _CLASSES[6]
+            first = IPv4Address if isinstance(latest, IPv6Address) else IPv6Address
         return interleave(untried, first)
 
     def _begin(self, race: StaggeredAttempts, host: str) -> None:

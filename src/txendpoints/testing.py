@@ -41,6 +41,8 @@ from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from ._resolve import ADDRESS_CLASSES
+
 __all__ = ["FakeResolution", "FakeResolver", "SimulatedConnector", "SimulatedNetwork"]
 
 
@@ -141,7 +143,7 @@ class FakeResolver:
                 return
             for literal in self._answers.get(hostName, []):
                 version = ipaddress.ip_address(literal.split("%")[0]).version
-                cls = IPv4Address if version == 4 else IPv6Address
+                cls = ADDRESS_CLASSES[version]
                 if cls in types:
                     resolutionReceiver.addressResolved(cls("TCP", literal, portNumber))
             resolution.completed = True
