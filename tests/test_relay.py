@@ -473,6 +473,41 @@ class ServiceTests(SynchronousTestCase):
         transport.loseConnection()
         self.successResultOf(d)
 
+    def test_connectedInsideListen(self) -> None:
+        """
+        A port that connects inside C{listen}, as a standard-I/O one does,
+        still logs where it listens first, then what it accepted.
+        """
+        port = FakePort()
+        endpoint = ControlledEndpoint()
+
+        @implementer(IStreamServerEndpoint)
+        class ConnectingEndpoint:
+            def listen(self, factory: Any) -> Deferred[Any]:
+                protocol = factory.buildProtocol(PEER)
+                transport = HalfClosingTransport()
+                transport.protocol = protocol
+                protocol.makeConnection(transport)
+                # The outgoing connection fails at once: its warning and
+                # the relay's end are held back too.
+                endpoint.fail(ConnectionRefusedError())
+                return succeed(port)
+
+        service = RelayService(MemoryReactorClock(), ConnectingEndpoint(), endpoint)
+        with capturedLogs() as events:
+            service.startService()
+        self.assertTrue(events[0]["relayListening"])
+        self.assertEqual(
+            [e["log_format"].split(" ")[3:5] for e in events[1:]],
+            [["accepted"], ["connecting", "to"], ["ended", "after"]],
+        )
+        # Later connections are logged as they happen.
+        with capturedLogs() as later:
+            protocol = service.factory.buildProtocol(PEER)
+            assert protocol is not None
+            protocol.makeConnection(HalfClosingTransport())
+        self.assertEqual(later[0]["log_format"], "#{relay} from {peer} accepted")
+
     def test_stopWaitsForGrace(self) -> None:
         reactor = MemoryReactorClock()
         endpoint = ControlledEndpoint()

@@ -147,7 +147,12 @@ class Relay:
             # Nothing may be read from the client until there is somewhere
             # to write it.
             side.transport.pauseProducing()
-            log.info("#{relay} from {peer} accepted", relay=self.number, peer=self.peer)
+            self.factory._log(
+                log.info,
+                "#{relay} from {peer} accepted",
+                relay=self.number,
+                peer=self.peer,
+            )
             outgoing = _Side(self, "server")
             # maybeDeferred: a third-party endpoint might raise at once.
             self._connecting = maybeDeferred(
@@ -178,7 +183,8 @@ class Relay:
             # closes the client itself.
             return
         self._end(f"connecting failed: {reason.getErrorMessage()}")
-        log.warn(
+        self.factory._log(
+            log.warn,
             "#{relay} from {peer}: connecting to {connectTo} failed: {reason}",
             relay=self.number,
             peer=self.peer,
@@ -237,7 +243,8 @@ class Relay:
         duration = self.factory.reactor.seconds() - self.started
         up = self.accepted.received
         down = self.outgoing.received if self.outgoing is not None else 0
-        log.info(
+        self.factory._log(
+            log.info,
             "#{relay} from {peer} ended after {duration:.3f} s, "
             "{bytesUp} bytes up, {bytesDown} bytes down: {ending}",
             relay=self.number,
@@ -307,12 +314,37 @@ class RelayFactory(Factory):
         self.onFinished: Callable[[Relay], object] | None = None
         self._count = 0
         self._idle: list[Deferred[None]] = []
+        self._heldLog: list[Callable[[], None]] | None = None
+
+    def _log(self, emit: Callable[..., None], format: str, **fields: object) -> None:
+        if self._heldLog is None:
+            emit(format, **fields)
+        else:
+            self._heldLog.append(lambda: emit(format, **fields))
+
+    def holdLog(self) -> None:
+        """
+        Hold back the log of each connection until L{releaseLog}: a port
+        that connects inside C{listen}, as a standard-I/O one does, would
+        otherwise log its connection before where it listens.
+        """
+        if self._heldLog is None:
+            self._heldLog = []
+
+    def releaseLog(self) -> None:
+        """
+        Log what L{holdLog} held back, and from now on log as it happens.
+        """
+        held, self._heldLog = self._heldLog or [], None
+        for emit in held:
+            emit()
 
     def buildProtocol(self, addr: IAddress | None) -> Protocol | None:
         self._count += 1
         peer = formatAddress(addr)
         if self.maxConnections is not None and len(self.relays) >= self.maxConnections:
-            log.warn(
+            self._log(
+                log.warn,
                 "#{relay} from {peer} refused: {open} connections open already",
                 relay=self._count,
                 peer=peer,

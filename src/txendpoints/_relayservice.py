@@ -71,6 +71,7 @@ class RelayService(Service):
 
     def startService(self) -> None:
         super().startService()  # type: ignore[no-untyped-call]
+        self.factory.holdLog()
         self.listening = self.listenOn.listen(self.factory).addCallbacks(
             self._listened, self._listenFailed
         )
@@ -83,9 +84,11 @@ class RelayService(Service):
             connectTo=self.factory.connectName,
             relayListening=True,
         )
+        self.factory.releaseLog()
         return port
 
     def _listenFailed(self, reason: Failure) -> None:
+        self.factory.releaseLog()
         if isinstance(reason.value, CancelledError):
             return
         log.critical(
