@@ -166,6 +166,23 @@ class ConnectTests(RelayTestCase):
         client.dataReceived(b"late")
         self.assertEqual(serverTransport.value(), b"early late")
 
+    def test_earlyEndOfInputPassedOn(self) -> None:
+        """
+        End of input that a transport delivers although it was paused is
+        passed on too, after the early bytes, once the outgoing connection
+        is up; the accepted side then no longer produces for it.
+        """
+        client, clientTransport = self.accept()
+        client.dataReceived(b"all of it")
+        client.readConnectionLost()  # type: ignore[attr-defined]
+        serverTransport = HalfClosingTransport()
+        server = self.endpoint.succeed(serverTransport)
+        self.assertEqual(serverTransport.value(), b"all of it")
+        self.assertTrue(serverTransport.writeClosed)
+        self.assertIsNone(serverTransport.producer)
+        server.dataReceived(b"answer")
+        self.assertEqual(clientTransport.value(), b"answer")
+
     def test_connectRaises(self) -> None:
         """
         An endpoint whose C{connect} raises is a failed connection.

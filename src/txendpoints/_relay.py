@@ -174,6 +174,10 @@ class Relay:
         if self.accepted.early:
             side.transport.writeSequence(self.accepted.early)
             self.accepted.early = []
+        if self.accepted.readClosed:
+            # Its input ended early too, with nowhere to pass that on then.
+            self._inputEnded(self.accepted)
+            return
         self.accepted.transport.resumeProducing()
 
     def _connectFailed(self, reason: Failure) -> None:
