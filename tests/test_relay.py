@@ -548,6 +548,34 @@ class ServiceTests(SynchronousTestCase):
         self.assertEqual(endpoint.cancelled, 1)
         self.assertTrue(transport.aborted)
 
+    def test_graceWhileStoppingListening(self) -> None:
+        """
+        The grace period runs while the port stops, not after: a
+        standard-I/O port stops only when its one connection has closed,
+        which output that nobody reads would put off for ever.
+        """
+        reactor = MemoryReactorClock()
+        port = FakePort()
+        service = RelayService(
+            reactor,
+            RecordingServerEndpoint(succeed(port)),
+            ControlledEndpoint(),
+            grace=3,
+        )
+        service.startService()
+        protocol = service.factory.buildProtocol(PEER)
+        assert protocol is not None
+        transport = HalfClosingTransport()
+        transport.protocol = protocol
+        protocol.makeConnection(transport)
+        d = service.stopService()
+        reactor.advance(3)
+        self.assertTrue(transport.aborted)
+        self.assertNoResult(d)
+        assert port.stopping is not None
+        port.stopping.callback(None)
+        self.successResultOf(d)
+
     def test_listenFailed(self) -> None:
         failures: list[Failure] = []
         error = OSError("address in use")

@@ -388,9 +388,9 @@ class RelayFactory(Factory):
         idle = self.whenIdle()
         if idle.called:
             return idle
-        if self.relays:
+        if grace > 0:
             log.info(
-                "waiting up to {grace} s for {count} open connections",
+                "waiting up to {grace:g} s for {count} open connections",
                 grace=grace,
                 count=len(self.relays),
             )

@@ -110,7 +110,20 @@ class RelayService(Service):
         stopping: Deferred[object] = (
             succeed(None) if stopListening is None else maybeDeferred(stopListening)
         )
-        return stopping.addCallback(lambda _: self.factory.drain(self.grace))
+        # The grace period starts now, not once the port has stopped: a
+        # standard-I/O port stops only when its one connection has closed,
+        # which output that nobody reads could put off for ever.
+        reactor = self.factory.reactor
+        deadline = reactor.callLater(self.grace, self.factory.abortAll)
+
+        def drain(_: object) -> Deferred[None]:
+            left = 0.0
+            if deadline.active():
+                left = round(max(0.0, deadline.getTime() - reactor.seconds()), 1)
+                deadline.cancel()
+            return self.factory.drain(left)
+
+        return stopping.addCallback(drain)
 
 
 def parseEndpoints(

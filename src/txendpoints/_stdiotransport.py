@@ -26,7 +26,7 @@ from typing import Any
 # checkers see the Windows class.
 from twisted.internet._posixstdio import StandardIO
 from twisted.internet.abstract import FileDescriptor
-from twisted.internet.error import ConnectionDone
+from twisted.internet.error import ConnectionAborted, ConnectionDone
 from twisted.internet.interfaces import (
     IHalfCloseableProtocol,
     IProtocol,
@@ -171,6 +171,17 @@ class _StandardIO(StandardIO):
         if self._writer is None:
             # Nothing to flush, so no writer callback will ever finish the job.
             self.connectionLost(self._readReason or Failure(ConnectionDone()))
+
+    def abortConnection(self) -> None:
+        """
+        Close the connection at once, dropping whatever has not been
+        written: for output that nobody reads, which C{loseConnection}
+        would wait on for ever.
+        """
+        if self.disconnected:
+            return
+        self.disconnecting = True
+        self.connectionLost(Failure(ConnectionAborted()))
 
     def loseWriteConnection(self) -> None:
         self._writeRequested = True
