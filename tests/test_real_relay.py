@@ -432,6 +432,39 @@ class StdioRelayTests(SynchronousTestCase):
             )
         self.netcat("tx-stdio")
 
+    def test_txStdioHalfClose(self) -> None:
+        """
+        The server's end of output reaches standard output as end of file
+        while standard input is still open, and input still flows after.
+        """
+        got: list[str] = []
+
+        def sayAndListen(conn: socket.socket) -> None:
+            conn.sendall(b"hello")
+            conn.shutdown(socket.SHUT_WR)
+            got.append(receiveAll(conn)[1])
+
+        backend = Backend(sayAndListen)
+        self.addCleanup(backend.close)
+        relay = RelayProcess(
+            "tx-stdio", f"tcp:127.0.0.1:{backend.port}", stdin=subprocess.PIPE
+        )
+        self.addCleanup(relay.stop)
+        assert relay.process.stdin is not None
+        assert relay.process.stdout is not None
+        output: list[bytes] = []
+        reading = threading.Thread(
+            target=lambda: output.append(relay.process.stdout.read()),  # type: ignore[union-attr]
+            daemon=True,
+        )
+        reading.start()
+        reading.join(10)
+        self.assertEqual(output, [b"hello"])
+        relay.process.stdin.write(b"bye")
+        relay.process.stdin.close()
+        self.assertEqual(relay.process.wait(TIMEOUT), 0)
+        self.assertEqual(got, [hashlib.sha256(b"bye").hexdigest()])
+
 
 if not os.path.exists("/proc/self/status"):
     RealRelayTests.test_stalledReader.skip = "needs /proc to measure memory"  # type: ignore[attr-defined]

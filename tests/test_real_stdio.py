@@ -13,9 +13,11 @@ from typing import Any
 
 from twisted.internet import reactor as _reactor
 from twisted.internet.defer import Deferred, inlineCallbacks
+from twisted.internet.interfaces import IHalfCloseableProtocol
 from twisted.internet.protocol import Factory, ProcessProtocol, Protocol
 from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
+from zope.interface import implementer
 
 from txendpoints import StandardIOServerEndpoint
 
@@ -260,3 +262,49 @@ class RealDescriptorModeTests(TestCase):
         self.assertEqual((nonBlocking(inRead), nonBlocking(outWrite)), (True, True))
         yield port.stopListening()
         self.assertEqual((nonBlocking(inRead), nonBlocking(outWrite)), (False, False))
+
+
+@implementer(IHalfCloseableProtocol)
+class SayAndHalfClose(Protocol):
+    """
+    Writes a word, closes its output and keeps reading.
+    """
+
+    def __init__(self) -> None:
+        self.outputClosed: Deferred[None] = Deferred()
+
+    def connectionMade(self) -> None:
+        self.transport.write(b"word")  # type: ignore[union-attr]
+        self.transport.loseWriteConnection()  # type: ignore[union-attr]
+
+    def readConnectionLost(self) -> None:
+        self.transport.loseConnection()  # type: ignore[union-attr]
+
+    def writeConnectionLost(self) -> None:
+        self.outputClosed.callback(None)
+
+
+class RealHalfCloseTests(TestCase):
+    """
+    Closing the output half is seen by whoever reads it, while the input
+    stays open: as C{shutdown(SHUT_WR)} on a socket, or socat's C{-}.
+    """
+
+    @inlineCallbacks
+    def test_readerSeesEndOfOutput(self) -> Generator[Any, Any, None]:
+        inRead, inWrite = os.pipe()
+        outRead, outWrite = os.pipe()
+        for fd in (inRead, inWrite, outRead, outWrite):
+            self.addCleanup(os.close, fd)
+        os.set_blocking(outRead, False)
+        protocol = SayAndHalfClose()
+        endpoint = StandardIOServerEndpoint(reactor, inRead, outWrite)
+        port = yield endpoint.listen(Factory.forProtocol(lambda: protocol))
+        self.addCleanup(port.stopListening)
+        yield protocol.outputClosed
+        self.assertEqual(os.read(outRead, 100), b"word")
+        # End of file, not "nothing yet" (BlockingIOError).
+        self.assertEqual(os.read(outRead, 100), b"")
+        self.assertFalse(port.transport.disconnected)
+        # The descriptor number stays valid, so nothing else is handed it.
+        os.fstat(outWrite)

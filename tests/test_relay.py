@@ -166,6 +166,23 @@ class ConnectTests(RelayTestCase):
         client.dataReceived(b"late")
         self.assertEqual(serverTransport.value(), b"early late")
 
+    def test_earlyEndOfInputPassedOn(self) -> None:
+        """
+        End of input that a transport delivers although it was paused is
+        passed on too, after the early bytes, once the outgoing connection
+        is up; the accepted side then no longer produces for it.
+        """
+        client, clientTransport = self.accept()
+        client.dataReceived(b"all of it")
+        client.readConnectionLost()  # type: ignore[attr-defined]
+        serverTransport = HalfClosingTransport()
+        server = self.endpoint.succeed(serverTransport)
+        self.assertEqual(serverTransport.value(), b"all of it")
+        self.assertTrue(serverTransport.writeClosed)
+        self.assertIsNone(serverTransport.producer)
+        server.dataReceived(b"answer")
+        self.assertEqual(clientTransport.value(), b"answer")
+
     def test_connectRaises(self) -> None:
         """
         An endpoint whose C{connect} raises is a failed connection.
@@ -473,6 +490,41 @@ class ServiceTests(SynchronousTestCase):
         transport.loseConnection()
         self.successResultOf(d)
 
+    def test_connectedInsideListen(self) -> None:
+        """
+        A port that connects inside C{listen}, as a standard-I/O one does,
+        still logs where it listens first, then what it accepted.
+        """
+        port = FakePort()
+        endpoint = ControlledEndpoint()
+
+        @implementer(IStreamServerEndpoint)
+        class ConnectingEndpoint:
+            def listen(self, factory: Any) -> Deferred[Any]:
+                protocol = factory.buildProtocol(PEER)
+                transport = HalfClosingTransport()
+                transport.protocol = protocol
+                protocol.makeConnection(transport)
+                # The outgoing connection fails at once: its warning and
+                # the relay's end are held back too.
+                endpoint.fail(ConnectionRefusedError())
+                return succeed(port)
+
+        service = RelayService(MemoryReactorClock(), ConnectingEndpoint(), endpoint)
+        with capturedLogs() as events:
+            service.startService()
+        self.assertTrue(events[0]["relayListening"])
+        self.assertEqual(
+            [e["log_format"].split(" ")[3:5] for e in events[1:]],
+            [["accepted"], ["connecting", "to"], ["ended", "after"]],
+        )
+        # Later connections are logged as they happen.
+        with capturedLogs() as later:
+            protocol = service.factory.buildProtocol(PEER)
+            assert protocol is not None
+            protocol.makeConnection(HalfClosingTransport())
+        self.assertEqual(later[0]["log_format"], "#{relay} from {peer} accepted")
+
     def test_stopWaitsForGrace(self) -> None:
         reactor = MemoryReactorClock()
         endpoint = ControlledEndpoint()
@@ -495,6 +547,34 @@ class ServiceTests(SynchronousTestCase):
         self.successResultOf(d)
         self.assertEqual(endpoint.cancelled, 1)
         self.assertTrue(transport.aborted)
+
+    def test_graceWhileStoppingListening(self) -> None:
+        """
+        The grace period runs while the port stops, not after: a
+        standard-I/O port stops only when its one connection has closed,
+        which output that nobody reads would put off for ever.
+        """
+        reactor = MemoryReactorClock()
+        port = FakePort()
+        service = RelayService(
+            reactor,
+            RecordingServerEndpoint(succeed(port)),
+            ControlledEndpoint(),
+            grace=3,
+        )
+        service.startService()
+        protocol = service.factory.buildProtocol(PEER)
+        assert protocol is not None
+        transport = HalfClosingTransport()
+        transport.protocol = protocol
+        protocol.makeConnection(transport)
+        d = service.stopService()
+        reactor.advance(3)
+        self.assertTrue(transport.aborted)
+        self.assertNoResult(d)
+        assert port.stopping is not None
+        port.stopping.callback(None)
+        self.successResultOf(d)
 
     def test_listenFailed(self) -> None:
         failures: list[Failure] = []

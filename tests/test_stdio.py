@@ -16,6 +16,7 @@ from twisted.internet.error import (
     CannotListenError,
     ConnectError,
     ConnectingCancelledError,
+    ConnectionAborted,
     ConnectionDone,
     ConnectionLost,
     NoProtocol,
@@ -276,6 +277,25 @@ class ServerEndpointTests(SynchronousTestCase):
         self.assertTrue(reader.disconnected)
         self.assertEqual(self.factory.stops, 1)
         self.assertEqual(self.factory.numPorts, 0)
+
+    def test_abortDuringStopListening(self) -> None:
+        """
+        C{abortConnection} ends a connection whose output nobody reads at
+        once, dropping what was not written; a pending C{stopListening}
+        then fires.
+        """
+        port, protocol, reader, writer = self.listen()
+        protocol.transport.write(b"never read")
+        d = port.stopListening()
+        self.assertNoResult(d)
+        protocol.transport.abortConnection()
+        self.successResultOf(d)
+        self.assertEqual(protocol.events, ["made", "lost"])
+        protocol.reasons[0].trap(ConnectionAborted)
+        self.assertEqual((writer.written, writer.dropped), (b"", b"never read"))
+        self.assertTrue(reader.disconnected)
+        protocol.transport.abortConnection()
+        self.assertEqual(protocol.events, ["made", "lost"])
 
     def test_stopListeningTwice(self) -> None:
         port, protocol, _, writer = self.listen()

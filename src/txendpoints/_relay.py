@@ -147,7 +147,12 @@ class Relay:
             # Nothing may be read from the client until there is somewhere
             # to write it.
             side.transport.pauseProducing()
-            log.info("#{relay} from {peer} accepted", relay=self.number, peer=self.peer)
+            self.factory._log(
+                log.info,
+                "#{relay} from {peer} accepted",
+                relay=self.number,
+                peer=self.peer,
+            )
             outgoing = _Side(self, "server")
             # maybeDeferred: a third-party endpoint might raise at once.
             self._connecting = maybeDeferred(
@@ -169,6 +174,10 @@ class Relay:
         if self.accepted.early:
             side.transport.writeSequence(self.accepted.early)
             self.accepted.early = []
+        if self.accepted.readClosed:
+            # Its input ended early too, with nowhere to pass that on then.
+            self._inputEnded(self.accepted)
+            return
         self.accepted.transport.resumeProducing()
 
     def _connectFailed(self, reason: Failure) -> None:
@@ -178,7 +187,8 @@ class Relay:
             # closes the client itself.
             return
         self._end(f"connecting failed: {reason.getErrorMessage()}")
-        log.warn(
+        self.factory._log(
+            log.warn,
             "#{relay} from {peer}: connecting to {connectTo} failed: {reason}",
             relay=self.number,
             peer=self.peer,
@@ -237,7 +247,8 @@ class Relay:
         duration = self.factory.reactor.seconds() - self.started
         up = self.accepted.received
         down = self.outgoing.received if self.outgoing is not None else 0
-        log.info(
+        self.factory._log(
+            log.info,
             "#{relay} from {peer} ended after {duration:.3f} s, "
             "{bytesUp} bytes up, {bytesDown} bytes down: {ending}",
             relay=self.number,
@@ -307,12 +318,37 @@ class RelayFactory(Factory):
         self.onFinished: Callable[[Relay], object] | None = None
         self._count = 0
         self._idle: list[Deferred[None]] = []
+        self._heldLog: list[Callable[[], None]] | None = None
+
+    def _log(self, emit: Callable[..., None], format: str, **fields: object) -> None:
+        if self._heldLog is None:
+            emit(format, **fields)
+        else:
+            self._heldLog.append(lambda: emit(format, **fields))
+
+    def holdLog(self) -> None:
+        """
+        Hold back the log of each connection until L{releaseLog}: a port
+        that connects inside C{listen}, as a standard-I/O one does, would
+        otherwise log its connection before where it listens.
+        """
+        if self._heldLog is None:
+            self._heldLog = []
+
+    def releaseLog(self) -> None:
+        """
+        Log what L{holdLog} held back, and from now on log as it happens.
+        """
+        held, self._heldLog = self._heldLog or [], None
+        for emit in held:
+            emit()
 
     def buildProtocol(self, addr: IAddress | None) -> Protocol | None:
         self._count += 1
         peer = formatAddress(addr)
         if self.maxConnections is not None and len(self.relays) >= self.maxConnections:
-            log.warn(
+            self._log(
+                log.warn,
                 "#{relay} from {peer} refused: {open} connections open already",
                 relay=self._count,
                 peer=peer,
@@ -352,9 +388,9 @@ class RelayFactory(Factory):
         idle = self.whenIdle()
         if idle.called:
             return idle
-        if self.relays:
+        if grace > 0:
             log.info(
-                "waiting up to {grace} s for {count} open connections",
+                "waiting up to {grace:g} s for {count} open connections",
                 grace=grace,
                 count=len(self.relays),
             )

@@ -71,6 +71,7 @@ class RelayService(Service):
 
     def startService(self) -> None:
         super().startService()  # type: ignore[no-untyped-call]
+        self.factory.holdLog()
         self.listening = self.listenOn.listen(self.factory).addCallbacks(
             self._listened, self._listenFailed
         )
@@ -83,9 +84,11 @@ class RelayService(Service):
             connectTo=self.factory.connectName,
             relayListening=True,
         )
+        self.factory.releaseLog()
         return port
 
     def _listenFailed(self, reason: Failure) -> None:
+        self.factory.releaseLog()
         if isinstance(reason.value, CancelledError):
             return
         log.critical(
@@ -107,7 +110,20 @@ class RelayService(Service):
         stopping: Deferred[object] = (
             succeed(None) if stopListening is None else maybeDeferred(stopListening)
         )
-        return stopping.addCallback(lambda _: self.factory.drain(self.grace))
+        # The grace period starts now, not once the port has stopped: a
+        # standard-I/O port stops only when its one connection has closed,
+        # which output that nobody reads could put off for ever.
+        reactor = self.factory.reactor
+        deadline = reactor.callLater(self.grace, self.factory.abortAll)
+
+        def drain(_: object) -> Deferred[None]:
+            left = 0.0
+            if deadline.active():
+                left = round(max(0.0, deadline.getTime() - reactor.seconds()), 1)
+                deadline.cancel()
+            return self.factory.drain(left)
+
+        return stopping.addCallback(drain)
 
 
 def parseEndpoints(

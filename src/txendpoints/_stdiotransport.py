@@ -9,8 +9,9 @@ endpoint put right.
 L{_StandardIO} tells its owner when the protocol has seen
 C{connectionLost}, flushes written data before a non-half-closeable protocol
 is disconnected at end of input, always ends in C{connectionLost} once both
-halves are gone, and puts each descriptor back in the blocking mode it found
-it in.
+halves are gone, puts each descriptor back in the blocking mode it found
+it in, and on C{loseWriteConnection} lets go of the output descriptor so
+that its reader sees end of file.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 # checkers see the Windows class.
 from twisted.internet._posixstdio import StandardIO
 from twisted.internet.abstract import FileDescriptor
-from twisted.internet.error import ConnectionDone
+from twisted.internet.error import ConnectionAborted, ConnectionDone
 from twisted.internet.interfaces import (
     IHalfCloseableProtocol,
     IProtocol,
@@ -76,6 +77,12 @@ class _Reader(_RestoresMode, ProcessReader):
 
 
 class _Writer(_RestoresMode, ProcessWriter):
+    #: Whether to let go of the descriptor when this half is lost: set when
+    #: the protocol closes its output, which only the reader at the other
+    #: end can notice, and only once nothing in this process holds the
+    #: descriptor open.
+    release = False
+
     def __init__(self, reactor: Any, proc: Any, name: str, fileno: int) -> None:
         self._rememberMode(fileno)
         super().__init__(reactor, proc, name, fileno)
@@ -86,7 +93,24 @@ class _Writer(_RestoresMode, ProcessWriter):
         # connectionLost may well close the descriptor.
         FileDescriptor.connectionLost(self, reason)
         self._restoreMode()
+        if self.release:
+            self._release()
         self.proc.childConnectionLost(self.name, reason)
+
+    def _release(self) -> None:
+        # Point the descriptor at /dev/null rather than close it: its
+        # number stays taken, so a later socket cannot get it and receive
+        # what this process still prints to sys.stdout.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+        except OSError:
+            return
+        try:
+            os.dup2(devnull, self.fd)
+        except OSError:
+            pass
+        finally:
+            os.close(devnull)
 
 
 class _StandardIO(StandardIO):
@@ -148,8 +172,22 @@ class _StandardIO(StandardIO):
             # Nothing to flush, so no writer callback will ever finish the job.
             self.connectionLost(self._readReason or Failure(ConnectionDone()))
 
+    def abortConnection(self) -> None:
+        """
+        Close the connection at once, dropping whatever has not been
+        written: for output that nobody reads, which C{loseConnection}
+        would wait on for ever.
+        """
+        if self.disconnected:
+            return
+        self.disconnecting = True
+        self.connectionLost(Failure(ConnectionAborted()))
+
     def loseWriteConnection(self) -> None:
         self._writeRequested = True
+        writer: _Writer | None = self._writer  # type: ignore[assignment]
+        if writer is not None:
+            writer.release = True
         super().loseWriteConnection()
 
     def _readConnectionLost(self, reason: Failure) -> None:
