@@ -22,6 +22,7 @@ from txendpoints._options import (
     SPECS,
     TCP4_SERVER,
     TCP6_SERVER,
+    Direction,
     Host,
     InvalidValue,
     escape,
@@ -327,6 +328,83 @@ class SpecParseTests(SynchronousTestCase):
             "tx-tcp6: unexpected positional argument(s) '', '1'; it takes at "
             "most 1 (port). If this is an IPv6 address, write \\: for each ':' "
             "(for example \\:\\:1)",
+        )
+
+    def test_unescapedIPv6Hints(self) -> None:
+        """
+        Wherever an unescaped IPv6 literal was cut (a client host given by
+        position or keyword, a bracketed one, a zone, a bindAddress), the
+        message names the option it was meant for and shows it escaped.
+        """
+        hint = ". If {} is an IPv6 address, write \\: for each ':' (for example {})"
+        cases: list[tuple[str, Direction, str]] = [
+            (
+                "tx-tcp6:::1:80",
+                "client",
+                "unexpected positional argument(s) '1', '80'; it takes at most 2 "
+                "(host, port)" + hint.format("host", "\\:\\:1"),
+            ),
+            (
+                "tx-tcp6:fe80::1:80",
+                "client",
+                "unexpected positional argument(s) '1', '80'; it takes at most 2 "
+                "(host, port)" + hint.format("host", "fe80\\:\\:1"),
+            ),
+            (
+                "tx-host:[::1]:80",
+                "client",
+                "unexpected positional argument(s) '1]', '80'; it takes at most 2 "
+                "(host, port)" + hint.format("host", "[\\:\\:1]"),
+            ),
+            (
+                "tx-tcp6:2001:db8::1",
+                "client",
+                "unexpected positional argument(s) '', '1'; it takes at most 2 "
+                "(host, port)" + hint.format("host", "2001\\:db8\\:\\:1"),
+            ),
+            (
+                "tx-tcp6:host=::1:port=80",
+                "client",
+                "host is given both by position ('') and by keyword (''"
+                ")" + hint.format("host", "host=\\:\\:1"),
+            ),
+            (
+                "tx-tcp6:bindAddress=::1",
+                "client",
+                "host '' is empty" + hint.format("bindAddress", "bindAddress=\\:\\:1"),
+            ),
+            (
+                "tx-tcp6:h:80:bindAddress=[::1]:5",
+                "client",
+                "unexpected positional argument(s) '', '1]', '5'; it takes at most "
+                "2 (host, port)"
+                + hint.format("bindAddress", "bindAddress=[\\:\\:1]\\:5"),
+            ),
+            (
+                "tx-tcp6:interface=::1:80",
+                "server",
+                "unexpected positional argument(s) '1', '80'; it takes at most 1 "
+                "(port)" + hint.format("interface", "interface=\\:\\:1"),
+            ),
+            (
+                "tx-tcp6:8080:interface=fe80::1%eth0",
+                "server",
+                "unexpected positional argument(s) '', '1%eth0'; it takes at most 1 "
+                "(port)" + hint.format("interface", "interface=fe80\\:\\:1%eth0"),
+            ),
+        ]
+        for description, direction, message in cases:
+            args, kwargs = _parse(description)
+            prefix = args.pop(0)
+            with self.assertRaises(EndpointStringError) as e:
+                SPECS[(prefix, direction)].parse(args, kwargs)
+            self.assertEqual(str(e.exception), f"{prefix}: {message}")
+
+    def test_noIPv6HintWithoutALiteral(self) -> None:
+        self.assertMessage(
+            "tx-tcp6:80:81:82",
+            "tx-tcp6: unexpected positional argument(s) '81', '82'; it takes at "
+            "most 1 (port)",
         )
 
     def test_bothPositionAndKeyword(self) -> None:
