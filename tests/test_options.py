@@ -4,6 +4,7 @@ Tests for L{txendpoints._options}.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from hypothesis import given
@@ -25,6 +26,7 @@ from txendpoints._options import (
     Direction,
     Host,
     InvalidValue,
+    addressFamily,
     escape,
     isHostName,
     unescape,
@@ -105,6 +107,50 @@ class KindTests(SynchronousTestCase):
         with self.assertRaises(InvalidValue) as e:
             Host(family=4, names=False).parse("localhost")
         self.assertEqual(e.exception.reason, "is not an IPv4 address")
+
+    @given(
+        st.one_of(
+            st.ip_addresses().map(str),
+            st.text(st.sampled_from("0123456789abcdefABCDEFg:.%/ \x00é٣"), max_size=45),
+            st.builds(
+                lambda address, at, text: address[:at] + text + address[at + 1 :],
+                st.ip_addresses().map(str),
+                st.integers(0, 40),
+                st.sampled_from(["", ":", ".", "0", "00", "%", "%x", "::", "256"]),
+            ),
+            st.text(max_size=20),
+        )
+    )
+    def test_addressFamilyLikeIpaddress(self, text: str) -> None:
+        """
+        L{addressFamily} answers exactly as L{ipaddress.ip_address} does,
+        zones included, on this platform's C{inet_pton}.
+        """
+        try:
+            expected: int | None = ipaddress.ip_address(text).version
+        except ValueError:
+            expected = None
+        self.assertEqual(addressFamily(text), expected)
+
+    def test_addressFamilyEdges(self) -> None:
+        for text, family in [
+            ("::ffff:1.2.3.4", 6),
+            ("1:2:3:4:5:6:7::", 6),
+            ("fe80::1%eth0", 6),
+            ("fe80::1%a:b", 6),
+            ("1.2.3.4", 4),
+            ("1.2.3.04", None),
+            ("::ffff:01.2.3.4", None),
+            ("1:2:3:4::5:6:7:8", None),
+            ("1.2.3.4%eth0", None),
+            ("fe80::1%", None),
+            ("fe80::1%a%b", None),
+            ("fe80::1%a/b", None),
+            ("::1\x00", None),
+            ("\udcff", None),
+            (" ::1", None),
+        ]:
+            self.assertEqual(addressFamily(text), family, text)
 
     def test_hostNames(self) -> None:
         self.assertEqual(Host().parse("example.org"), "example.org")
