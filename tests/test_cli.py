@@ -4,6 +4,7 @@ Tests for the C{txendpoints} command, run for real in a subprocess.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -213,3 +214,44 @@ class MainTests(SynchronousTestCase):
         self.assertEqual(result.returncode, 2)
         self.assertIn("list", result.stderr)
         self.assertIn("check", result.stderr)
+
+
+class ListCollisionTests(SynchronousTestCase):
+    """
+    C{txendpoints list} flags a prefix that two installed plugins claim.
+    """
+
+    def test_flagged(self) -> None:
+        from tests.test_lookup import FakeParser
+        from txendpoints import _catalog, _cli, _lookup, rebuildPrefixTable
+
+        first, second = FakeParser("dup", "first"), FakeParser("dup", "second")
+        names = {id(first): "alpha-endpoints 1.0", id(second): "beta-endpoints 2.1"}
+        self.patch(
+            _lookup,
+            "getPlugins",
+            lambda interface: [first, second] if "Server" in interface.__name__ else [],
+        )
+        self.patch(_catalog, "distributionOf", lambda plugin: names[id(plugin)])
+        rebuildPrefixTable()
+        self.addCleanup(rebuildPrefixTable)
+        output = io.StringIO()
+        self.patch(sys, "stdout", output)
+        self.assertEqual(_cli.main(["list", "--server"]), 0)
+        lines = output.getvalue().splitlines()
+        at = lines.index(
+            next(line for line in lines if "[alpha-endpoints 1.0]" in line)
+        )
+        self.assertEqual(
+            [line.strip() for line in lines[at : at + 6]],
+            [
+                "dup   A server parser that records what it was given  "
+                "[alpha-endpoints 1.0]",
+                "options: unknown",
+                "COLLISION (in use): prefix also claimed by beta-endpoints 2.1",
+                "dup   A server parser that records what it was given  "
+                "[beta-endpoints 2.1]",
+                "options: unknown",
+                "COLLISION (NOT in use): prefix also claimed by alpha-endpoints 1.0",
+            ],
+        )

@@ -4,6 +4,7 @@ Tests for L{txendpoints._options}.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from hypothesis import given
@@ -22,8 +23,10 @@ from txendpoints._options import (
     SPECS,
     TCP4_SERVER,
     TCP6_SERVER,
+    Direction,
     Host,
     InvalidValue,
+    addressFamily,
     escape,
     isHostName,
     unescape,
@@ -104,6 +107,50 @@ class KindTests(SynchronousTestCase):
         with self.assertRaises(InvalidValue) as e:
             Host(family=4, names=False).parse("localhost")
         self.assertEqual(e.exception.reason, "is not an IPv4 address")
+
+    @given(
+        st.one_of(
+            st.ip_addresses().map(str),
+            st.text(st.sampled_from("0123456789abcdefABCDEFg:.%/ \x00é٣"), max_size=45),
+            st.builds(
+                lambda address, at, text: address[:at] + text + address[at + 1 :],
+                st.ip_addresses().map(str),
+                st.integers(0, 40),
+                st.sampled_from(["", ":", ".", "0", "00", "%", "%x", "::", "256"]),
+            ),
+            st.text(max_size=20),
+        )
+    )
+    def test_addressFamilyLikeIpaddress(self, text: str) -> None:
+        """
+        L{addressFamily} answers exactly as L{ipaddress.ip_address} does,
+        zones included, on this platform's C{inet_pton}.
+        """
+        try:
+            expected: int | None = ipaddress.ip_address(text).version
+        except ValueError:
+            expected = None
+        self.assertEqual(addressFamily(text), expected)
+
+    def test_addressFamilyEdges(self) -> None:
+        for text, family in [
+            ("::ffff:1.2.3.4", 6),
+            ("1:2:3:4:5:6:7::", 6),
+            ("fe80::1%eth0", 6),
+            ("fe80::1%a:b", 6),
+            ("1.2.3.4", 4),
+            ("1.2.3.04", None),
+            ("::ffff:01.2.3.4", None),
+            ("1:2:3:4::5:6:7:8", None),
+            ("1.2.3.4%eth0", None),
+            ("fe80::1%", None),
+            ("fe80::1%a%b", None),
+            ("fe80::1%a/b", None),
+            ("::1\x00", None),
+            ("\udcff", None),
+            (" ::1", None),
+        ]:
+            self.assertEqual(addressFamily(text), family, text)
 
     def test_hostNames(self) -> None:
         self.assertEqual(Host().parse("example.org"), "example.org")
@@ -327,6 +374,83 @@ class SpecParseTests(SynchronousTestCase):
             "tx-tcp6: unexpected positional argument(s) '', '1'; it takes at "
             "most 1 (port). If this is an IPv6 address, write \\: for each ':' "
             "(for example \\:\\:1)",
+        )
+
+    def test_unescapedIPv6Hints(self) -> None:
+        """
+        Wherever an unescaped IPv6 literal was cut (a client host given by
+        position or keyword, a bracketed one, a zone, a bindAddress), the
+        message names the option it was meant for and shows it escaped.
+        """
+        hint = ". If {} is an IPv6 address, write \\: for each ':' (for example {})"
+        cases: list[tuple[str, Direction, str]] = [
+            (
+                "tx-tcp6:::1:80",
+                "client",
+                "unexpected positional argument(s) '1', '80'; it takes at most 2 "
+                "(host, port)" + hint.format("host", "\\:\\:1"),
+            ),
+            (
+                "tx-tcp6:fe80::1:80",
+                "client",
+                "unexpected positional argument(s) '1', '80'; it takes at most 2 "
+                "(host, port)" + hint.format("host", "fe80\\:\\:1"),
+            ),
+            (
+                "tx-host:[::1]:80",
+                "client",
+                "unexpected positional argument(s) '1]', '80'; it takes at most 2 "
+                "(host, port)" + hint.format("host", "[\\:\\:1]"),
+            ),
+            (
+                "tx-tcp6:2001:db8::1",
+                "client",
+                "unexpected positional argument(s) '', '1'; it takes at most 2 "
+                "(host, port)" + hint.format("host", "2001\\:db8\\:\\:1"),
+            ),
+            (
+                "tx-tcp6:host=::1:port=80",
+                "client",
+                "host is given both by position ('') and by keyword (''"
+                ")" + hint.format("host", "host=\\:\\:1"),
+            ),
+            (
+                "tx-tcp6:bindAddress=::1",
+                "client",
+                "host '' is empty" + hint.format("bindAddress", "bindAddress=\\:\\:1"),
+            ),
+            (
+                "tx-tcp6:h:80:bindAddress=[::1]:5",
+                "client",
+                "unexpected positional argument(s) '', '1]', '5'; it takes at most "
+                "2 (host, port)"
+                + hint.format("bindAddress", "bindAddress=[\\:\\:1]\\:5"),
+            ),
+            (
+                "tx-tcp6:interface=::1:80",
+                "server",
+                "unexpected positional argument(s) '1', '80'; it takes at most 1 "
+                "(port)" + hint.format("interface", "interface=\\:\\:1"),
+            ),
+            (
+                "tx-tcp6:8080:interface=fe80::1%eth0",
+                "server",
+                "unexpected positional argument(s) '', '1%eth0'; it takes at most 1 "
+                "(port)" + hint.format("interface", "interface=fe80\\:\\:1%eth0"),
+            ),
+        ]
+        for description, direction, message in cases:
+            args, kwargs = _parse(description)
+            prefix = args.pop(0)
+            with self.assertRaises(EndpointStringError) as e:
+                SPECS[(prefix, direction)].parse(args, kwargs)
+            self.assertEqual(str(e.exception), f"{prefix}: {message}")
+
+    def test_noIPv6HintWithoutALiteral(self) -> None:
+        self.assertMessage(
+            "tx-tcp6:80:81:82",
+            "tx-tcp6: unexpected positional argument(s) '81', '82'; it takes at "
+            "most 1 (port)",
         )
 
     def test_bothPositionAndKeyword(self) -> None:

@@ -17,9 +17,10 @@ import difflib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Final, Generic, Literal, TypeVar
 
-from ._kinds import Host, InvalidValue, Kind
+from ._kinds import BindAddress, Host, InvalidValue, Kind, addressFamily
 
 T = TypeVar("T")
 
@@ -116,8 +117,19 @@ def escape(text: str, positional: bool = False) -> str:
     return text
 
 
-def _looksLikeAddressPiece(piece: str) -> bool:
-    return bool(re.fullmatch(r"\[?[0-9A-Fa-f]{0,4}(%\S+)?\]?", piece))
+# An IPv6 literal is at most 8 groups, with one more piece for a '::' at
+# either end and another for a ']:port' after a bracketed one.
+_MOST_ADDRESS_PIECES: Final = 10
+_BRACKETED = re.compile(r"\[(.*)\](?::[0-9]*)?", re.S)
+
+
+def _isIPv6(pieces: Sequence[str]) -> bool:
+    if any(":" in piece for piece in pieces):
+        # A piece with a colon in it was escaped, so not cut by the tokenizer.
+        return False
+    text = ":".join(pieces)
+    bracketed = _BRACKETED.fullmatch(text)
+    return addressFamily(bracketed.group(1) if bracketed else text) == 6
 
 
 def _asText(value: object) -> str:
@@ -150,10 +162,11 @@ class Spec:
         @return: The option.
         @raise KeyError: If there is none.
         """
-        for option in self.options:
-            if option.name == name:
-                return option
-        raise KeyError(name)
+        return self._byName[name]
+
+    @cached_property
+    def _byName(self) -> dict[str, Option[Any]]:
+        return {option.name: option for option in self.options}
 
     @property
     def positionals(self) -> tuple[Option[Any], ...]:
@@ -196,33 +209,82 @@ class Spec:
         )
         return self.error(f"option '{name}' is unknown{hint}", option=name)
 
-    def _tooMany(
-        self, extra: Sequence[str], kwargs: Mapping[str, str]
-    ) -> EndpointStringError:
+    def _tooMany(self, extra: Sequence[str]) -> EndpointStringError:
         slots = [o.name for o in self.positionals]
         if slots:
             takes = f"it takes at most {len(slots)} ({', '.join(slots)})"
         else:
             takes = "it takes none; give every option as name=value"
         shown = ", ".join(repr(e) for e in extra)
-        message = f"unexpected positional argument(s) {shown}; {takes}"
-        # Twisted's tokenizer splits an unescaped IPv6 literal at each ':',
-        # leaving empty or hex pieces behind: say how to escape it.
-        if "" in extra and all(_looksLikeAddressPiece(e) for e in extra):
-            hosts = [
-                name
-                for name, value in kwargs.items()
-                if name in {o.name for o in self.options}
-                and isinstance(self.option(name).kind, Host)
-                and _looksLikeAddressPiece(value)
-            ]
-            example = f"{hosts[0]}=\\:\\:1" if hosts else "\\:\\:1"
-            subject = hosts[0] if hosts else "this"
-            message += (
-                f". If {subject} is an IPv6 address, write \\: for each ':' "
-                f"(for example {example})"
-            )
-        return self.error(message, value=extra[0] if extra else None)
+        return self.error(
+            f"unexpected positional argument(s) {shown}; {takes}",
+            value=extra[0] if extra else None,
+        )
+
+    def _splitIPv6(
+        self, args: Sequence[str], kwargs: Mapping[str, str]
+    ) -> tuple[str | None, str] | None:
+        """
+        Find an IPv6 literal that Twisted's tokenizer cut at its unescaped
+        colons: C{interface=::1} arrives as C{interface=''} plus the
+        positional pieces C{''} and C{'1'}.
+
+        @return: The option the literal was meant for (L{None} if unknown)
+            and the literal as written, or L{None} if there is none.
+        """
+        hosts = {
+            name
+            for name, option in self._byName.items()
+            if isinstance(option.kind, Host | BindAddress)
+        }
+        slots = self.positionals
+        unfilled = sum(1 for o in slots if o.name not in kwargs)
+        # Prefer a literal meant for a host option, then one that leaves a
+        # piece for each slot not given by keyword (in tx-tcp6:::1:80 the
+        # literal is ::1 and the port 80), then one after a keyword, then
+        # the longest, then the leftmost.
+        candidates: list[
+            tuple[tuple[bool, bool, bool, int, int], str | None, list[str]]
+        ]
+        candidates = []
+        for start in range(len(args)):
+            last = min(len(args), start + _MOST_ADDRESS_PIECES)
+            for end in range(start + 1, last + 1):
+                outside = len(args) - (end - start)
+                run = list(args[start:end])
+                for name, value in kwargs.items():
+                    if name in hosts:
+                        key = (False, outside != unfilled, False, start - end, start)
+                        candidates.append((key, name, [value, *run]))
+                slot = slots[start] if start < len(slots) else None
+                meant = slot.name if slot is not None and slot.name in hosts else None
+                key = (
+                    meant is None,
+                    outside != unfilled - 1,
+                    True,
+                    start - end,
+                    start,
+                )
+                candidates.append((key, meant, run))
+        candidates.sort(key=lambda candidate: candidate[0])
+        for _, meantFor, pieces in candidates:
+            if _isIPv6(pieces):
+                return meantFor, ":".join(pieces)
+        return None
+
+    def _ipv6Hint(self, args: Sequence[str], kwargs: Mapping[str, str]) -> str:
+        split = self._splitIPv6(args, kwargs)
+        if split is None:
+            return ""
+        name, literal = split
+        if name in kwargs:
+            example = f"{name}={escape(literal)}"
+        else:
+            example = escape(literal, positional=True)
+        return (
+            f". If {name or 'this'} is an IPv6 address, write \\: for each ':' "
+            f"(for example {example})"
+        )
 
     def parse(
         self, args: Sequence[object], kwargs: Mapping[str, object]
@@ -240,13 +302,26 @@ class Spec:
         """
         textArgs = [_asText(a) for a in args]
         textKwargs = {_asText(k): _asText(v) for k, v in kwargs.items()}
-        known = {o.name for o in self.options}
         for name in textKwargs:
-            if name not in known:
+            if name not in self._byName:
                 raise self._unknown(name)
+        try:
+            return self._parseKnown(textArgs, textKwargs)
+        except EndpointStringError as e:
+            # Whatever went wrong, an IPv6 literal cut at its colons is the
+            # likely cause: say how to write it.
+            hint = self._ipv6Hint(textArgs, textKwargs)
+            if not hint:
+                raise
+            reason = str(e).removeprefix(f"{self.prefix}: ")
+            raise self.error(reason + hint, e.option, e.value) from None
+
+    def _parseKnown(
+        self, textArgs: Sequence[str], textKwargs: Mapping[str, str]
+    ) -> dict[str, Any]:
         slots = self.positionals
         if len(textArgs) > len(slots):
-            raise self._tooMany(textArgs[len(slots) :], textKwargs)
+            raise self._tooMany(textArgs[len(slots) :])
         raw: dict[str, str] = {}
         for option, text in zip(slots, textArgs, strict=False):
             if option.name in textKwargs:
