@@ -1,6 +1,6 @@
 """
-The machinery of option specs: L{Option}, L{Spec} and the errors and
-quoting they share.
+The machinery of option specs: L{Option}, L{Spec}, the error they raise,
+and the L{Described} mixin that turns an endpoint back into its string.
 
 Each prefix and direction has one L{Spec}: an ordered list of L{Option}s,
 each with a name, an optional positional slot, a
@@ -14,13 +14,13 @@ parse round-trips.
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Final, Generic, Literal, TypeVar
 
-from ._kinds import BindAddress, Host, InvalidValue, Kind, addressFamily
+from ._kinds import BindAddress, Host, InvalidValue, Kind
+from ._quoting import escape, ipv6Hint
 
 T = TypeVar("T")
 
@@ -91,47 +91,6 @@ class Option(Generic[T]):
 REQUIRED: Final = _MISSING
 
 
-def unescape(text: str) -> str:
-    """
-    Undo L{escape}; the inverse of Twisted's backslash quoting.
-
-    @param text: Escaped text.
-    @return: The text with each C{\\x} replaced by C{x}.
-    """
-    return re.sub(r"\\(.)", r"\1", text, flags=re.DOTALL)
-
-
-def escape(text: str, positional: bool = False) -> str:
-    """
-    Quote C{text} so that Twisted's tokenizer gives it back unchanged.
-
-    @param text: Raw option text.
-    @param positional: Whether it will stand as a positional argument,
-        where an unescaped C{=} would turn it into a keyword.
-    @return: The text with C{\\}, C{:} (and for positional values C{=})
-        escaped with a backslash.
-    """
-    text = text.replace("\\", "\\\\").replace(":", "\\:")
-    if positional:
-        text = text.replace("=", "\\=")
-    return text
-
-
-# An IPv6 literal is at most 8 groups, with one more piece for a '::' at
-# either end and another for a ']:port' after a bracketed one.
-_MOST_ADDRESS_PIECES: Final = 10
-_BRACKETED = re.compile(r"\[(.*)\](?::[0-9]*)?", re.S)
-
-
-def _isIPv6(pieces: Sequence[str]) -> bool:
-    if any(":" in piece for piece in pieces):
-        # A piece with a colon in it was escaped, so not cut by the tokenizer.
-        return False
-    text = ":".join(pieces)
-    bracketed = _BRACKETED.fullmatch(text)
-    return addressFamily(bracketed.group(1) if bracketed else text) == 6
-
-
 def _asText(value: object) -> str:
     if isinstance(value, bytes):
         return value.decode("utf-8", "surrogateescape")
@@ -167,6 +126,14 @@ class Spec:
     @cached_property
     def _byName(self) -> dict[str, Option[Any]]:
         return {option.name: option for option in self.options}
+
+    @cached_property
+    def _hostOptions(self) -> frozenset[str]:
+        return frozenset(
+            option.name
+            for option in self.options
+            if isinstance(option.kind, Host | BindAddress)
+        )
 
     @property
     def positionals(self) -> tuple[Option[Any], ...]:
@@ -221,71 +188,6 @@ class Spec:
             value=extra[0] if extra else None,
         )
 
-    def _splitIPv6(
-        self, args: Sequence[str], kwargs: Mapping[str, str]
-    ) -> tuple[str | None, str] | None:
-        """
-        Find an IPv6 literal that Twisted's tokenizer cut at its unescaped
-        colons: C{interface=::1} arrives as C{interface=''} plus the
-        positional pieces C{''} and C{'1'}.
-
-        @return: The option the literal was meant for (L{None} if unknown)
-            and the literal as written, or L{None} if there is none.
-        """
-        hosts = {
-            name
-            for name, option in self._byName.items()
-            if isinstance(option.kind, Host | BindAddress)
-        }
-        slots = self.positionals
-        unfilled = sum(1 for o in slots if o.name not in kwargs)
-        # Prefer a literal meant for a host option, then one that leaves a
-        # piece for each slot not given by keyword (in tx-tcp6:::1:80 the
-        # literal is ::1 and the port 80), then one after a keyword, then
-        # the longest, then the leftmost.
-        candidates: list[
-            tuple[tuple[bool, bool, bool, int, int], str | None, list[str]]
-        ]
-        candidates = []
-        for start in range(len(args)):
-            last = min(len(args), start + _MOST_ADDRESS_PIECES)
-            for end in range(start + 1, last + 1):
-                outside = len(args) - (end - start)
-                run = list(args[start:end])
-                for name, value in kwargs.items():
-                    if name in hosts:
-                        key = (False, outside != unfilled, False, start - end, start)
-                        candidates.append((key, name, [value, *run]))
-                slot = slots[start] if start < len(slots) else None
-                meant = slot.name if slot is not None and slot.name in hosts else None
-                key = (
-                    meant is None,
-                    outside != unfilled - 1,
-                    True,
-                    start - end,
-                    start,
-                )
-                candidates.append((key, meant, run))
-        candidates.sort(key=lambda candidate: candidate[0])
-        for _, meantFor, pieces in candidates:
-            if _isIPv6(pieces):
-                return meantFor, ":".join(pieces)
-        return None
-
-    def _ipv6Hint(self, args: Sequence[str], kwargs: Mapping[str, str]) -> str:
-        split = self._splitIPv6(args, kwargs)
-        if split is None:
-            return ""
-        name, literal = split
-        if name in kwargs:
-            example = f"{name}={escape(literal)}"
-        else:
-            example = escape(literal, positional=True)
-        return (
-            f". If {name or 'this'} is an IPv6 address, write \\: for each ':' "
-            f"(for example {example})"
-        )
-
     def parse(
         self, args: Sequence[object], kwargs: Mapping[str, object]
     ) -> dict[str, Any]:
@@ -310,7 +212,8 @@ class Spec:
         except EndpointStringError as e:
             # Whatever went wrong, an IPv6 literal cut at its colons is the
             # likely cause: say how to write it.
-            hint = self._ipv6Hint(textArgs, textKwargs)
+            slots = [o.name for o in self.positionals]
+            hint = ipv6Hint(self._hostOptions, slots, textArgs, textKwargs)
             if not hint:
                 raise
             reason = str(e).removeprefix(f"{self.prefix}: ")

@@ -21,8 +21,6 @@ from ._grammar import (
     Direction,
     Option,
     Spec,
-    escape,
-    unescape,
 )
 from ._kinds import (
     BACKLOG,
@@ -40,6 +38,7 @@ from ._kinds import (
     addressFamily,
     isHostName,
 )
+from ._quoting import escape, unescape
 
 __all__ = [
     "BACKLOG",
