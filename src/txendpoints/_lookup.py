@@ -288,7 +288,14 @@ def _lookup(description: str | bytes, direction: Direction) -> tuple[Any, Tokens
     return parser, tokens
 
 
-def _encoded(tokens: Tokens) -> tuple[list[Any], dict[str, Any]]:
+def _pluginArguments(
+    tokens: Tokens, description: str | bytes
+) -> tuple[list[Any], dict[str, Any]]:
+    """
+    The arguments a plugin gets after the reactor, as Twisted gives them.
+    """
+    if not isinstance(description, bytes):
+        return tokens.args[1:], tokens.kwargs
     # Twisted hands a plugin bytes pieces (and native-string names) when
     # the description was bytes; latin-1 gives the original bytes back.
     args = [a.encode("latin-1") for a in tokens.args[1:]]
@@ -314,10 +321,7 @@ def serverFromString(reactor: Any, description: str | bytes) -> IStreamServerEnd
     parser, tokens = _lookup(description, "server")
     if isinstance(parser, str):
         return _builtinServer(reactor, parser, tokens, description)
-    if isinstance(description, bytes):
-        args, kwargs = _encoded(tokens)
-    else:
-        args, kwargs = tokens.args[1:], tokens.kwargs
+    args, kwargs = _pluginArguments(tokens, description)
     return cast(
         IStreamServerEndpoint, parser.parseStreamServer(reactor, *args, **kwargs)
     )
@@ -338,10 +342,7 @@ def clientFromString(reactor: Any, description: str | bytes) -> IStreamClientEnd
     parser, tokens = _lookup(description, "client")
     if isinstance(parser, str):
         return _builtinClient(reactor, parser, tokens, description)
-    if isinstance(description, bytes):
-        args, kwargs = _encoded(tokens)
-    else:
-        args, kwargs = tokens.args[1:], tokens.kwargs
+    args, kwargs = _pluginArguments(tokens, description)
     return cast(
         IStreamClientEndpoint, parser.parseStreamClient(reactor, *args, **kwargs)
     )
