@@ -1,5 +1,5 @@
 """
-Tests for L{txendpoints._attempts}: the staggered-attempts engine.
+Tests for L{txendpoints._client._race}: the staggered-attempts engine.
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 
 from txendpoints import ConnectAttemptsError
-from txendpoints._attempts import (
+from txendpoints._client._race import (
     StaggeredAttempts,
     clampAttemptDelay,
     interleave,
 )
-from txendpoints._resolve import formatAddress
+from txendpoints._net import formatAddress
 
 V6A = IPv6Address("TCP", "2001:db8::1", 80)
 V6B = IPv6Address("TCP", "2001:db8::2", 80)

@@ -223,7 +223,9 @@ class ListCollisionTests(SynchronousTestCase):
 
     def test_flagged(self) -> None:
         from tests.test_lookup import FakeParser
-        from txendpoints import _catalog, _cli, _lookup, rebuildPrefixTable
+        from txendpoints import rebuildPrefixTable
+        from txendpoints._strings import _lookup
+        from txendpoints._tools import _catalog, _cli
 
         first, second = FakeParser("dup", "first"), FakeParser("dup", "second")
         names = {id(first): "alpha-endpoints 1.0", id(second): "beta-endpoints 2.1"}

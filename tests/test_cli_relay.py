@@ -15,8 +15,8 @@ from twisted.plugin import getPlugins
 from twisted.python.usage import UsageError
 from twisted.trial.unittest import SynchronousTestCase
 
-from txendpoints._cli import main
-from txendpoints._relayservice import Options, RelayService, makeService
+from txendpoints._relay._service import Options, RelayService, makeService
+from txendpoints._tools._cli import main
 
 
 class RelayCommandErrorTests(SynchronousTestCase):

@@ -32,17 +32,10 @@ from typing import Any
 from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase
 
-from txendpoints import _parsers
-from txendpoints._options import (
-    DURATION,
-    PORT,
-    REQUIRED,
-    SPECS,
-    Direction,
-    Host,
-    Option,
-    Spec,
-)
+from txendpoints._strings import _parsers
+from txendpoints._strings._spec import REQUIRED, Direction, Option, Spec
+from txendpoints._strings._specs import SPECS
+from txendpoints._strings._values import DURATION, PORT, Host
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

@@ -1,6 +1,6 @@
 """
 Property tests of the endpoint-string grammar, driven by every L{Spec} in
-L{txendpoints._options.SPECS}: a prefix added there is covered here
+L{txendpoints._strings._specs.SPECS}: a prefix added there is covered here
 without changes, as long as its option kinds have a strategy below.
 """
 
@@ -22,18 +22,17 @@ from txendpoints import (
     describe,
     serverFromString,
 )
-from txendpoints._lookup import tokenize
-from txendpoints._options import (
+from txendpoints._strings._lookup import tokenize
+from txendpoints._strings._spec import Option, Spec
+from txendpoints._strings._specs import SPECS
+from txendpoints._strings._values import (
     DURATION,
-    SPECS,
     BindAddress,
     Boolean,
     Duration,
     Host,
     Integer,
     Kind,
-    Option,
-    Spec,
 )
 
 _HOST_NAME = st.from_regex(
@@ -254,7 +253,7 @@ class FuzzTests(SynchronousTestCase):
         method = (
             "parseStreamServer" if spec.direction == "server" else ("parseStreamClient")
         )
-        from txendpoints import _parsers
+        from txendpoints._strings import _parsers
 
         every: list[_parsers.ServerParser | _parsers.ClientParser] = [
             *_parsers.serverParsers,

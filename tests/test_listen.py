@@ -1,5 +1,5 @@
 """
-Tests for L{txendpoints._listen}: one address through C{listenTCP} or an
+Tests for L{txendpoints._server._ports}: one address through C{listenTCP} or an
 adopted socket, several addresses as one L{ListeningPorts}.
 """
 
@@ -17,8 +17,9 @@ from twisted.internet.testing import MemoryReactor
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface.verify import verifyObject
 
-from txendpoints import ListeningPorts, _listen
-from txendpoints._listen import ListenAddress, listenAll, listenOn
+from txendpoints import ListeningPorts
+from txendpoints._server import _ports as _listen
+from txendpoints._server._ports import ListenAddress, listenAll, listenOn
 
 from ._listenfakes import (
     REUSEADDR,

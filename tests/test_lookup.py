@@ -1,5 +1,5 @@
 """
-Tests for L{txendpoints._lookup}: the cached prefix table and our
+Tests for L{txendpoints._strings._lookup}: the cached prefix table and our
 C{serverFromString} / C{clientFromString}.
 """
 
@@ -21,13 +21,13 @@ from txendpoints import (
     PrefixCollisionWarning,
     TCP4ServerEndpoint,
     TCP6ServerEndpoint,
-    _catalog,
-    _lookup,
     clientFromString,
     rebuildPrefixTable,
     serverFromString,
 )
-from txendpoints._lookup import tokenize
+from txendpoints._strings import _lookup
+from txendpoints._strings._lookup import tokenize
+from txendpoints._tools import _catalog
 
 
 def sameEndpoint(test: SynchronousTestCase, ours: object, theirs: object) -> None:
@@ -326,7 +326,7 @@ class TableTests(SynchronousTestCase):
         first, second = FakeParser("dup", "first"), FakeParser("DUP", "second")
         self.plugins = [first, second]
         names = {id(first): "alpha-endpoints 1.0", id(second): "beta-endpoints 2.1"}
-        self.patch(_catalog, "distributionOf", lambda plugin: names[id(plugin)])
+        self.patch(_lookup, "distributionOf", lambda plugin: names[id(plugin)])
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             self.assertEqual(serverFromString(MemoryReactor(), "dup:1"), "first")

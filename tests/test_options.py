@@ -13,23 +13,18 @@ from twisted.internet.endpoints import _parse
 from twisted.trial.unittest import SynchronousTestCase
 
 from txendpoints import EndpointStringError
-from txendpoints._options import (
+from txendpoints._net import addressFamily, isHostName
+from txendpoints._strings._quoting import escape, unescape
+from txendpoints._strings._spec import Direction
+from txendpoints._strings._specs import HOST_SERVER, SPECS, TCP4_SERVER, TCP6_SERVER
+from txendpoints._strings._values import (
     BACKLOG,
     BOOLEAN,
     DURATION,
     FD,
-    HOST_SERVER,
     PORT,
-    SPECS,
-    TCP4_SERVER,
-    TCP6_SERVER,
-    Direction,
     Host,
     InvalidValue,
-    addressFamily,
-    escape,
-    isHostName,
-    unescape,
 )
 
 

@@ -1,5 +1,5 @@
 """
-Tests for L{txendpoints._parsers} and the dropin.
+Tests for L{txendpoints._strings._parsers} and the dropin.
 """
 
 from __future__ import annotations
@@ -18,7 +18,12 @@ from txendpoints import (
     TCP6ServerEndpoint,
     describe,
 )
-from txendpoints._parsers import hostServer, serverParsers, tcp4Server, tcp6Server
+from txendpoints._strings._parsers import (
+    hostServer,
+    serverParsers,
+    tcp4Server,
+    tcp6Server,
+)
 
 
 class ServerParserTests(SynchronousTestCase):

@@ -1,5 +1,5 @@
 """
-Tests for L{txendpoints._relay} and L{txendpoints._relayservice}, in memory.
+Tests for L{txendpoints._relay._relay} and L{txendpoints._relay._service}, in memory.
 """
 
 from __future__ import annotations
@@ -26,15 +26,15 @@ from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 
 from txendpoints import TCP4ServerEndpoint
-from txendpoints._relay import RelayFactory
-from txendpoints._relayservice import (
+from txendpoints._net import formatAddress
+from txendpoints._relay._factory import RelayFactory
+from txendpoints._relay._service import (
     RelayLogPredicate,
     RelayService,
     parseEndpoints,
     parseGrace,
     parseMaxConnections,
 )
-from txendpoints._resolve import formatAddress
 
 PEER = IPv4Address("TCP", "192.0.2.7", 5555)
 

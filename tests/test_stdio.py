@@ -1,6 +1,6 @@
 """
-Tests for the standard-I/O endpoints in L{txendpoints._stdio} and their
-transport in L{txendpoints._stdiotransport}.
+Tests for the standard-I/O endpoints in L{txendpoints._stdio._endpoints} and their
+transport in L{txendpoints._stdio._transport}.
 
 The descriptors are fakes (L{FakeReader}, L{FakeWriter}) standing in for
 Twisted's C{ProcessReader} and C{ProcessWriter}, so that everything above
@@ -44,8 +44,8 @@ from txendpoints import (
     StandardIOServerEndpoint,
     describe,
 )
-from txendpoints._parsers import stdioClient, stdioServer
-from txendpoints._stdiotransport import _StandardIO
+from txendpoints._stdio._transport import _StandardIO
+from txendpoints._strings._parsers import stdioClient, stdioServer
 
 
 class FakeWriter:

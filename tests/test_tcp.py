@@ -1,5 +1,5 @@
 """
-Tests for the TCP server endpoints in L{txendpoints._tcp}.
+Tests for the TCP server endpoints in L{txendpoints._server._endpoints}.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from txendpoints import (
     TCP6ServerEndpoint,
     describe,
 )
-from txendpoints._tcp import _TCPServerEndpoint
+from txendpoints._server._endpoints import _TCPServerEndpoint
 from txendpoints.testing import FakeResolution, FakeResolver
 
 from ._listenfakes import (

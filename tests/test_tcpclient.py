@@ -1,5 +1,5 @@
 """
-Tests for the TCP client endpoints in L{txendpoints._tcpclient}.
+Tests for the TCP client endpoints in L{txendpoints._client._endpoints}.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from txendpoints import (
     TCP6ClientEndpoint,
     describe,
 )
-from txendpoints._parsers import hostClient, tcp4Client, tcp6Client
+from txendpoints._strings._parsers import hostClient, tcp4Client, tcp6Client
 from txendpoints.testing import FakeResolver, SimulatedNetwork
 
 from .test_attempts import accept, refuse

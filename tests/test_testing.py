@@ -1,5 +1,5 @@
 """
-Tests for L{txendpoints.testing} and L{txendpoints._resolve}.
+Tests for L{txendpoints.testing} and L{txendpoints._resolver}.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
 from txendpoints import TCP4ClientEndpoint, TCP6ClientEndpoint
-from txendpoints._resolve import resolve
+from txendpoints._resolver import resolve
 from txendpoints.testing import FakeResolver, SimulatedNetwork
 
 

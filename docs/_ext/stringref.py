@@ -1,7 +1,7 @@
 """
 Render the endpoint-string reference from the option specs.
 
-Pure functions over L{txendpoints._options.SPECS}: no Sphinx import, so
+Pure functions over L{txendpoints._strings._specs.SPECS}: no Sphinx import, so
 C{tests/test_docs.py} can check the same text the documentation shows.
 Whatever specs exist when the docs are built are documented; nothing here
 names a prefix or an option.
@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import txendpoints
-from txendpoints._options import REQUIRED, Option, Spec
+from txendpoints._strings._spec import REQUIRED, Option, Spec
 
 # Twisted's own order of importance; prefixes not listed follow, sorted.
 _PREFIX_ORDER = ("tx-tcp4", "tx-tcp6", "tx-host", "tx-stdio")
@@ -176,7 +176,7 @@ def renderReference(
     per direction.
 
     @param specs: The specs to document, such as
-        L{txendpoints._options.SPECS}.
+        L{txendpoints._strings._specs.SPECS}.
     @param classes: The public class per C{(prefix, direction)}; by default
         found from the registered parsers.
     @return: reST text to be inserted into a page whose own sections use

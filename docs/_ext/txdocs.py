@@ -26,8 +26,8 @@ from sphinx.util.docutils import SphinxDirective
 from stringref import renderReference
 
 import txendpoints
-import txendpoints._options
-from txendpoints._options import SPECS
+import txendpoints._strings._specs
+from txendpoints._strings._specs import SPECS
 
 
 class _InsertingDirective(SphinxDirective):
@@ -50,14 +50,16 @@ class _InsertingDirective(SphinxDirective):
 class StringsDirective(_InsertingDirective):
     """
     The endpoint-string reference for every spec in
-    L{txendpoints._options.SPECS}.
+    L{txendpoints._strings._specs.SPECS}.
     """
 
-    sourceName = "<txendpoints-strings: generated from txendpoints._options.SPECS>"
+    sourceName = (
+        "<txendpoints-strings: generated from txendpoints._strings._specs.SPECS>"
+    )
 
     def generate(self) -> str:
         # Rebuild the page when the specs or the public names change.
-        for module in (txendpoints._options, txendpoints):
+        for module in (txendpoints._strings._specs, txendpoints):
             if module.__file__:
                 self.env.note_dependency(module.__file__)
         return str(renderReference(SPECS))

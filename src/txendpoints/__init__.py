@@ -6,18 +6,26 @@ available as endpoint strings (C{tx-tcp4:}, C{tx-tcp6:}, C{tx-host:},
 C{tx-stdio:}) to every program that uses C{serverFromString} or C{clientFromString}.
 """
 
-from ._attempts import ConnectAttemptsError
-from ._grammar import EndpointStringError, describe
-from ._listen import ListeningPorts
-from ._lookup import (
+from ._client._endpoints import (
+    HostClientEndpoint,
+    TCP4ClientEndpoint,
+    TCP6ClientEndpoint,
+)
+from ._errors import ConnectAttemptsError, EndpointStringError
+from ._server._endpoints import (
+    HostServerEndpoint,
+    TCP4ServerEndpoint,
+    TCP6ServerEndpoint,
+)
+from ._server._ports import ListeningPorts
+from ._stdio._endpoints import StandardIOClientEndpoint, StandardIOServerEndpoint
+from ._strings._describe import describe
+from ._strings._lookup import (
     PrefixCollisionWarning,
     clientFromString,
     rebuildPrefixTable,
     serverFromString,
 )
-from ._stdio import StandardIOClientEndpoint, StandardIOServerEndpoint
-from ._tcp import HostServerEndpoint, TCP4ServerEndpoint, TCP6ServerEndpoint
-from ._tcpclient import HostClientEndpoint, TCP4ClientEndpoint, TCP6ClientEndpoint
 
 __all__ = [
     "ConnectAttemptsError",

@@ -2,6 +2,6 @@
 C{python -m txendpoints}: the same as the C{txendpoints} command.
 """
 
-from ._cli import console
+from ._tools._cli import console
 
 console()

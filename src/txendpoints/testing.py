@@ -41,7 +41,7 @@ from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from ._resolve import ADDRESS_CLASSES
+from ._net import ADDRESS_CLASSES
 
 __all__ = ["FakeResolution", "FakeResolver", "SimulatedConnector", "SimulatedNetwork"]
 

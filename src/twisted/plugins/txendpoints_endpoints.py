@@ -1,11 +1,11 @@
 """
 Twisted plugin dropin for txendpoints: registers its endpoint-string parsers.
 
-No logic lives here; see L{txendpoints._parsers}.  Twisted's plugin system
+No logic lives here; see L{txendpoints._strings._parsers}.  Twisted's plugin system
 finds the parsers among this module's attributes.
 """
 
-from txendpoints._parsers import (
+from txendpoints._strings._parsers import (
     hostClient,
     hostServer,
     stdioClient,

@@ -22,8 +22,8 @@ from twisted.internet.protocol import ClientFactory, Protocol, connectionDone
 from twisted.python.failure import Failure
 
 if TYPE_CHECKING:
-    from ._attempts import StaggeredAttempts
-    from ._resolve import IPAddress
+    from .._net import IPAddress
+    from ._race import StaggeredAttempts
 
 
 class _AttemptProtocol(Protocol):

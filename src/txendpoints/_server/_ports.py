@@ -34,6 +34,8 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from .._errors import cannotListen
+
 _log = Logger()
 
 #: Looked up once so that tests can pretend the platform lacks them.
@@ -45,18 +47,6 @@ SocketMaker = Callable[[int, int], socket.socket]
 
 #: Errors that mean this host has no IPv6 at all, for an optional address.
 _NO_FAMILY = frozenset({errno.EAFNOSUPPORT, errno.EADDRNOTAVAIL, errno.EPROTONOSUPPORT})
-
-
-def cannotListen(host: str, port: int, reason: str | OSError) -> CannotListenError:
-    """
-    Build Twisted's L{CannotListenError}, whose constructor is untyped.
-
-    @param host: The address or name that could not be listened on.
-    @param port: The port number.
-    @param reason: The OS error, or a sentence saying why.
-    @return: The error, to be raised.
-    """
-    return CannotListenError(host, port, reason)  # type: ignore[no-untyped-call]
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._options import PORT, Boolean, Described, Duration, Host, Spec, escape
-from ._resolve import hostPort
+from .._net import hostPort
+from .._strings._describe import Described
+from .._strings._quoting import escape
+from .._strings._spec import Spec
+from .._strings._values import PORT, Boolean, Duration, Host
 
 # Words for the parenthesis; a prefix not listed uses its Spec's summary.
 _TRANSPORTS: dict[str, str] = {

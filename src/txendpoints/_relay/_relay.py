@@ -1,12 +1,13 @@
 """
 A byte relay between two endpoints, with flow control.
 
-For each connection accepted on a server endpoint, L{RelayFactory} connects
-a client endpoint and copies bytes both ways.  Each transport is registered
+For each connection accepted on a server endpoint, the factory
+(L{txendpoints._relay._factory}) builds a L{Relay}, which connects a client
+endpoint and copies bytes both ways.  Each transport is registered
 as the streaming producer of the other, so a slow reader on one side pauses
 reading on the other and memory stays bounded; end of input on one side
 becomes a half-close of the other; what was read from a side is flushed to
-the other before it is closed.  L{txendpoints._relayservice.RelayService}
+the other before it is closed.  L{txendpoints._relay._service.RelayService}
 listens, and on stop gives open relays a grace period to finish.
 """
 
@@ -14,24 +15,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from typing import Protocol as _Protocol
 
-from twisted.internet.defer import CancelledError, Deferred, maybeDeferred, succeed
+from twisted.internet.defer import CancelledError, Deferred, maybeDeferred
 from twisted.internet.endpoints import connectProtocol
 from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import (
-    IAddress,
-    IDelayedCall,
     IHalfCloseableProtocol,
     IReactorTime,
     IStreamClientEndpoint,
 )
-from twisted.internet.protocol import Factory, Protocol, connectionDone
+from twisted.internet.protocol import Protocol, connectionDone
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
-
-from ._grammar import describe
-from ._resolve import formatAddress
 
 log = Logger(namespace="txendpoints.relay")
 
@@ -58,6 +55,23 @@ def _halfClose(transport: Any) -> None:
         transport.loseConnection()
     else:
         loseWriteConnection()
+
+
+class RelayOwner(_Protocol):
+    """
+    What a L{Relay} needs of the factory that made it (L{RelayFactory
+    <txendpoints._relay._factory.RelayFactory>}).
+    """
+
+    reactor: IReactorTime
+    connectTo: IStreamClientEndpoint
+    connectName: str
+
+    def _log(self, emit: Callable[..., None], format: str, **fields: object) -> None:
+        """Log now, or later if the factory is holding its log back."""
+
+    def _relayFinished(self, relay: Relay) -> None:
+        """Forget a relay that has finished."""
 
 
 @implementer(IHalfCloseableProtocol)
@@ -125,7 +139,7 @@ class Relay:
     @ivar finished: Fires with L{None} once both sides are closed.
     """
 
-    def __init__(self, factory: RelayFactory, number: int, peer: str) -> None:
+    def __init__(self, factory: RelayOwner, number: int, peer: str) -> None:
         self.factory = factory
         self.number = number
         self.peer = peer
@@ -272,139 +286,3 @@ class Relay:
                 _abort(side.transport)
         if self._connecting is not None:
             self._connecting.cancel()
-
-
-class RelayFactory(Factory):
-    """
-    Builds a L{Relay} for each accepted connection.
-
-    @ivar reactor: The reactor, for time.
-    @ivar connectTo: Where each relay connects.
-    @ivar connectName: What to call C{connectTo} in the log.
-    @ivar maxConnections: How many relays may be open at once; more are
-        refused (closed at once).  L{None} for no limit.
-    @ivar relays: The relays open now.
-    @ivar onFinished: Called with each relay that has finished, if set.
-    """
-
-    def __init__(
-        self,
-        reactor: IReactorTime,
-        connectTo: IStreamClientEndpoint,
-        maxConnections: int | None = None,
-        connectName: str | None = None,
-    ) -> None:
-        """
-        @param reactor: The reactor, for time.
-        @param connectTo: The endpoint to connect for each relay.
-        @param maxConnections: The most relays open at once, or L{None}.
-        @param connectName: What to call C{connectTo} in the log, such as
-            the string it was built from; by default, its L{describe}
-            string if it is one of ours, or its C{repr}.
-        """
-        self.reactor = reactor
-        # Twisted would log "Starting factory" for each listen; our own
-        # log says what matters.
-        self.noisy = False
-        self.connectTo = connectTo
-        if connectName is None:
-            try:
-                connectName = describe(connectTo)
-            except TypeError:
-                connectName = repr(connectTo)
-        self.connectName = connectName
-        self.maxConnections = maxConnections
-        self.relays: set[Relay] = set()
-        self.onFinished: Callable[[Relay], object] | None = None
-        self._count = 0
-        self._idle: list[Deferred[None]] = []
-        self._heldLog: list[Callable[[], None]] | None = None
-
-    def _log(self, emit: Callable[..., None], format: str, **fields: object) -> None:
-        if self._heldLog is None:
-            emit(format, **fields)
-        else:
-            self._heldLog.append(lambda: emit(format, **fields))
-
-    def holdLog(self) -> None:
-        """
-        Hold back the log of each connection until L{releaseLog}: a port
-        that connects inside C{listen}, as a standard-I/O one does, would
-        otherwise log its connection before where it listens.
-        """
-        if self._heldLog is None:
-            self._heldLog = []
-
-    def releaseLog(self) -> None:
-        """
-        Log what L{holdLog} held back, and from now on log as it happens.
-        """
-        held, self._heldLog = self._heldLog or [], None
-        for emit in held:
-            emit()
-
-    def buildProtocol(self, addr: IAddress | None) -> Protocol | None:
-        self._count += 1
-        peer = formatAddress(addr)
-        if self.maxConnections is not None and len(self.relays) >= self.maxConnections:
-            self._log(
-                log.warn,
-                "#{relay} from {peer} refused: {open} connections open already",
-                relay=self._count,
-                peer=peer,
-                open=len(self.relays),
-            )
-            return None
-        relay = Relay(self, self._count, peer)
-        self.relays.add(relay)
-        return relay.accepted
-
-    def _relayFinished(self, relay: Relay) -> None:
-        self.relays.discard(relay)
-        if self.onFinished is not None:
-            self.onFinished(relay)
-        if not self.relays:
-            idle, self._idle = self._idle, []
-            for d in idle:
-                d.callback(None)
-
-    def whenIdle(self) -> Deferred[None]:
-        """
-        @return: A L{Deferred} that fires once no relay is open.
-        """
-        if not self.relays:
-            return succeed(None)
-        d: Deferred[None] = Deferred()
-        self._idle.append(d)
-        return d
-
-    def drain(self, grace: float) -> Deferred[None]:
-        """
-        Let open relays finish for C{grace} seconds, then abort the rest.
-
-        @param grace: Seconds to wait before aborting.
-        @return: A L{Deferred} that fires once no relay is open.
-        """
-        idle = self.whenIdle()
-        if idle.called:
-            return idle
-        if grace > 0:
-            log.info(
-                "waiting up to {grace:g} s for {count} open connections",
-                grace=grace,
-                count=len(self.relays),
-            )
-        timer: IDelayedCall = self.reactor.callLater(grace, self.abortAll)
-
-        def cancelTimer(result: None) -> None:
-            if timer.active():
-                timer.cancel()
-
-        return idle.addCallback(cancelTimer)
-
-    def abortAll(self) -> None:
-        """
-        Abort every open relay.
-        """
-        for relay in list(self.relays):
-            relay.abort()

@@ -1,54 +1,23 @@
 """
-Typed option specs for endpoint strings, one per prefix and direction.
+The table of option specs, one per prefix and direction.
 
-This is the table every other part reads: the parsers validate with it,
-endpoints describe themselves back with it, and the string reference and
-C{txendpoints list} are generated from it.  The machinery lives in
-L{txendpoints._grammar} (options, specs, errors, quoting) and
-L{txendpoints._kinds} (value types); the names the specs are built from are
-re-exported here so that one import serves.  L{EndpointStringError
-<txendpoints.EndpointStringError>} and L{describe<txendpoints.describe>} are
-public: import them from L{txendpoints}.
+Every other part reads it: the parsers validate with it, L{describe
+<txendpoints.describe>} writes endpoints back with it, and the string
+reference and C{txendpoints list} are generated from it.  The machinery is
+in L{txendpoints._strings._spec} (options, specs) and
+L{txendpoints._strings._values} (value kinds).  It may import only those.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
-from ._grammar import (
-    REQUIRED,
-    Described,
-    Direction,
-    Option,
-    Spec,
-)
-from ._kinds import (
-    BACKLOG,
-    BOOLEAN,
-    DURATION,
-    FD,
-    PORT,
-    BindAddress,
-    Boolean,
-    Duration,
-    Host,
-    Integer,
-    InvalidValue,
-    Kind,
-    addressFamily,
-    isHostName,
-)
-from ._quoting import escape, unescape
+from ._spec import REQUIRED, Direction, Option, Spec
+from ._values import BACKLOG, BOOLEAN, DURATION, FD, PORT, BindAddress, Host
 
 __all__ = [
-    "BACKLOG",
-    "BOOLEAN",
-    "DURATION",
-    "FD",
     "HOST_CLIENT",
     "HOST_SERVER",
-    "PORT",
-    "REQUIRED",
     "SPECS",
     "STDIO_CLIENT",
     "STDIO_SERVER",
@@ -56,21 +25,6 @@ __all__ = [
     "TCP4_SERVER",
     "TCP6_CLIENT",
     "TCP6_SERVER",
-    "BindAddress",
-    "Boolean",
-    "Described",
-    "Direction",
-    "Duration",
-    "Host",
-    "Integer",
-    "InvalidValue",
-    "Kind",
-    "Option",
-    "Spec",
-    "addressFamily",
-    "escape",
-    "isHostName",
-    "unescape",
 ]
 
 

@@ -4,7 +4,7 @@
 """
 Standard-I/O endpoints: the process's stdin and stdout as one connection.
 
-The transport is L{txendpoints._stdiotransport._StandardIO}, Twisted's
+The transport is L{txendpoints._stdio._transport._StandardIO}, Twisted's
 C{StandardIO} with its endpoint-facing gaps filled; this module adds the
 listening port, the client, and the rule that one descriptor serves one
 connection at a time.
@@ -38,9 +38,10 @@ from twisted.internet.interfaces import (
 )
 from zope.interface import implementer
 
-from ._grammar import EndpointStringError
-from ._options import STDIO_CLIENT, STDIO_SERVER, Described, Spec
-from ._stdiotransport import _StandardIO
+from .._strings._describe import Described
+from .._strings._spec import Spec
+from .._strings._specs import STDIO_CLIENT, STDIO_SERVER
+from ._transport import _StandardIO
 
 # Which descriptors are in use by a live standard-I/O connection, per
 # reactor: a second reader registered on the same descriptor would steal
@@ -266,25 +267,3 @@ class StandardIOClientEndpoint(_StandardIOEndpoint):
         clock: IReactorTime = self._reactor  # type: ignore[assignment]
         delayed.append(clock.callLater(0, attempt))
         return connected
-
-
-def _checked(
-    spec: Spec, endpoint: Callable[..., _StandardIOEndpoint]
-) -> Callable[..., Any]:
-    def build(reactor: Any, stdin: int, stdout: int) -> _StandardIOEndpoint:
-        if stdin == stdout:
-            raise EndpointStringError(
-                spec.prefix,
-                f"stdin and stdout are both {stdin}; they must be different "
-                "file descriptors",
-                option="stdout",
-                value=str(stdout),
-            )
-        return endpoint(reactor, stdin, stdout)
-
-    return build
-
-
-#: Parser build functions: the endpoints, refusing one descriptor for both.
-buildServer = _checked(STDIO_SERVER, StandardIOServerEndpoint)
-buildClient = _checked(STDIO_CLIENT, StandardIOClientEndpoint)

@@ -19,24 +19,19 @@ from twisted.internet.interfaces import (
 )
 from zope.interface import implementer
 
-from ._kinds import FAMILY_NAMES
-from ._listen import (
+from .._errors import cannotListen
+from .._net import FAMILY_NAMES, IPAddress, addressFamily, scopedHost
+from .._resolver import resolve
+from .._strings._describe import Described
+from .._strings._spec import Spec
+from .._strings._specs import HOST_SERVER, TCP4_SERVER, TCP6_SERVER
+from ._ports import (
     ListenAddress,
     ListeningPorts,
     SocketMaker,
-    cannotListen,
     listenAll,
     listenOn,
 )
-from ._options import (
-    HOST_SERVER,
-    TCP4_SERVER,
-    TCP6_SERVER,
-    Described,
-    Spec,
-    addressFamily,
-)
-from ._resolve import IPAddress, resolve
 
 
 def _interfaceText(interface: str | bytes) -> str:
@@ -45,13 +40,6 @@ def _interfaceText(interface: str | bytes) -> str:
     if interface.startswith("[") and interface.endswith("]"):
         interface = interface[1:-1]
     return interface
-
-
-def _hostOf(address: IPAddress) -> str:
-    # A resolver may give a link-local address's zone only as scopeID.
-    if isinstance(address, IPv6Address) and address.scopeID and "%" not in address.host:
-        return f"{address.host}%{address.scopeID}"
-    return address.host
 
 
 class _TCPServerEndpoint(Described):
@@ -116,7 +104,7 @@ class _TCPServerEndpoint(Described):
             raise self._error(f"{self._interface} has no {wanted} address")
         return [
             ListenAddress(
-                _hostOf(a), 6 if isinstance(a, IPv6Address) else 4, self._ipv6Only
+                scopedHost(a), 6 if isinstance(a, IPv6Address) else 4, self._ipv6Only
             )
             for a in addresses
         ]

@@ -33,9 +33,10 @@ from twisted.internet.interfaces import (
 )
 from twisted.plugin import getPlugins
 
-from ._grammar import EndpointStringError
-from ._options import Direction, Spec
+from .._errors import EndpointStringError
 from ._parsers import ClientParser, ServerParser
+from ._provenance import distributionOf
+from ._spec import Direction, Spec
 
 # Twisted's endpoint-string functions and tables carry no annotations.
 _untyped: Any = _twisted
@@ -130,7 +131,7 @@ def tokenize(description: str) -> Tokens:
 
 
 @dataclass
-class _Table:
+class PrefixTable:
     """
     The parsers of one direction, by lower-case prefix.
 
@@ -145,8 +146,8 @@ class _Table:
     warned: set[str] = field(default_factory=set)
 
 
-def _buildTable(plugins: Iterable[Any]) -> _Table:
-    table = _Table()
+def _buildTable(plugins: Iterable[Any]) -> PrefixTable:
+    table = PrefixTable()
     for plugin in plugins:
         key = str(plugin.prefix).lower()
         if key in table.parsers:
@@ -156,7 +157,7 @@ def _buildTable(plugins: Iterable[Any]) -> _Table:
     return table
 
 
-_tables: dict[Direction, _Table] = {}
+_tables: dict[Direction, PrefixTable] = {}
 
 
 def rebuildPrefixTable() -> None:
@@ -167,7 +168,7 @@ def rebuildPrefixTable() -> None:
     _tables.clear()
 
 
-def _table(direction: Direction) -> _Table:
+def prefixTable(direction: Direction) -> PrefixTable:
     table = _tables.get(direction)
     if table is None:
         interface = (
@@ -198,18 +199,16 @@ def _bare(message: str) -> EndpointStringError:
 
 
 def _unknownType(prefix: str, direction: Direction) -> EndpointStringError:
-    known = sorted(set(_table(direction).parsers) | BUILTINS[direction])
+    known = sorted(set(prefixTable(direction).parsers) | BUILTINS[direction])
     close = difflib.get_close_matches(prefix.lower(), known, n=1, cutoff=0.6)
     hint = f"did you mean '{close[0]}'?" if close else "see 'txendpoints list'"
     return _bare(f"unknown {direction} endpoint type {prefix!r}; {hint}")
 
 
-def _warnCollision(key: str, direction: Direction, table: _Table) -> None:
+def _warnCollision(key: str, direction: Direction, table: PrefixTable) -> None:
     if key in table.warned:
         return
     table.warned.add(key)
-    from ._catalog import distributionOf
-
     claimants = table.collisions[key]
     names = [distributionOf(plugin) for plugin in claimants]
     warnings.warn(
@@ -277,7 +276,7 @@ def _lookup(description: str | bytes, direction: Direction) -> tuple[Any, Tokens
     if key in BUILTINS[direction]:
         _checkGrammar(prefix, tokens, None)
         return key, tokens
-    table = _table(direction)
+    table = prefixTable(direction)
     parser = table.parsers.get(key)
     if parser is None:
         raise _unknownType(prefix, direction)

@@ -1,12 +1,14 @@
 """
-Name resolution through C{reactor.nameResolver}, restricted to a family.
+Name resolution through C{reactor.nameResolver}, restricted to the families
+asked for; shared by listeners and clients, so it sits below both.
+
+It may import only L{txendpoints._net}, Twisted and the standard library.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import (
     IAddress,
@@ -16,39 +18,7 @@ from twisted.internet.interfaces import (
 )
 from zope.interface import implementer
 
-IPAddress = IPv4Address | IPv6Address
-
-#: The address class of each IP version.
-ADDRESS_CLASSES: dict[int, type[IPAddress]] = {4: IPv4Address, 6: IPv6Address}
-
-
-def hostPort(host: str, port: int | str) -> str:
-    """
-    Join a host and a port the way URLs do.
-
-    @param host: A name or an address literal.
-    @param port: The port.
-    @return: C{host:port}, with an IPv6 literal in brackets.
-    """
-    if ":" in host:
-        return f"[{host}]:{port}"
-    return f"{host}:{port}"
-
-
-def formatAddress(address: IAddress | None) -> str:
-    """
-    Write an address the way people read them: C{127.0.0.1:80}, C{[::1]:80}.
-
-    @param address: A resolved address, or a transport's host or peer.
-    @return: C{host:port} for IP addresses, C{standard I/O} for the pipes
-        of a standard-I/O transport, otherwise the address's C{str}.
-    """
-    if isinstance(address, IPv4Address | IPv6Address):
-        return hostPort(address.host, address.port)
-    if type(address).__name__ == "PipeAddress":
-        # Twisted's PipeAddress has no useful str; it is always our stdio.
-        return "standard I/O"
-    return str(address)
+from ._net import ADDRESS_CLASSES, IPAddress
 
 
 @implementer(IResolutionReceiver)

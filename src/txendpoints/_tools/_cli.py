@@ -83,7 +83,7 @@ def _relayArgument(name: str) -> Callable[[str], Any]:
     # relay's imports.  argparse reports a ValueError from a type function
     # as "invalid <name> value"; ArgumentTypeError keeps our message.
     def convert(text: str) -> Any:
-        from . import _relayservice
+        from .._relay import _service as _relayservice
 
         try:
             return getattr(_relayservice, name)(text)
@@ -103,7 +103,7 @@ def _relay(args: argparse.Namespace) -> int:
         textFileLogObserver,
     )
 
-    from ._relayservice import RelayLogPredicate, RelayService, parseEndpoints
+    from .._relay._service import RelayLogPredicate, RelayService, parseEndpoints
 
     reactor: Any = _reactor
     try:
@@ -304,8 +304,8 @@ def _check(args: argparse.Namespace) -> int:
     """
     from twisted.internet import reactor
 
-    from ._grammar import EndpointStringError
-    from ._lookup import clientFromString, serverFromString, tokenize
+    from .._errors import EndpointStringError
+    from .._strings._lookup import clientFromString, serverFromString, tokenize
     from ._plan import canonical, plan
 
     direction = "client" if args.client else "server"

@@ -3,7 +3,7 @@ The types of endpoint-string options: how each one's text is parsed,
 checked and written back.
 
 A L{Kind} raises L{InvalidValue} with the end of a sentence ("is not a number
-from 0 to 65535"); L{txendpoints._grammar.Spec} turns that into an
+from 0 to 65535"); L{txendpoints._strings._spec.Spec} turns that into an
 L{txendpoints.EndpointStringError} naming the prefix and the option.
 """
 
@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import math
 import re
-import socket
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final, Generic, TypeVar
+
+from .._net import FAMILY_NAMES, addressFamily, isHostName
 
 T = TypeVar("T")
 
@@ -159,65 +160,6 @@ class Boolean(Kind[bool]):
 
 
 BOOLEAN: Final = Boolean()
-
-_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)\Z")
-
-
-def isHostName(text: str) -> bool:
-    """
-    Is C{text} a syntactically valid DNS host name (after IDNA encoding)?
-
-    @param text: A candidate name, ASCII or Unicode.
-    @return: L{True} if every label is 1-63 letters, digits, C{-} or C{_}
-        (not starting or ending with C{-}) and the whole is at most 253
-        characters.
-    """
-    try:
-        ascii = text.encode("idna").decode("ascii") if not text.isascii() else text
-    except UnicodeError:
-        return False
-    ascii = ascii[:-1] if ascii.endswith(".") else ascii
-    if not ascii or len(ascii) > 253:
-        return False
-    labels = ascii.split(".")
-    if all(label.isdigit() for label in labels):
-        # All-numeric names such as 1.2.3 are malformed IPv4, not names.
-        return False
-    return all(_LABEL.match(label) for label in labels)
-
-
-def addressFamily(text: str) -> int | None:
-    """
-    Which IP version is the address literal C{text}?
-
-    @param text: A candidate literal; an IPv6 literal may carry a
-        C{%zone} suffix (C{fe80::1%lo}, C{fe80::1%2}).
-    @return: C{4}, C{6}, or L{None} if C{text} is not an address literal.
-    """
-    # The same answers as ipaddress.ip_address(text).version (a property
-    # test checks it), in a fifth of the time: inet_pton is C, and an IPv4
-    # literal never has a ':' nor an IPv6 one lacks it, so one try decides.
-    if "/" in text:
-        return None
-    address, percent, zone = text.partition("%")
-    if percent and (not zone or "%" in zone):
-        return None
-    if ":" in address:
-        family, version = socket.AF_INET6, 6
-    elif percent:
-        return None  # Only IPv6 literals have a zone.
-    else:
-        family, version = socket.AF_INET, 4
-    try:
-        socket.inet_pton(family, address)
-    except (OSError, ValueError):
-        # ValueError: a NUL or a lone surrogate, which no literal has.
-        return None
-    return version
-
-
-#: How people write the IP versions, by family number.
-FAMILY_NAMES: Final = {4: "IPv4", 6: "IPv6"}
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Final
 
-from ._kinds import addressFamily
+from .._net import addressFamily
 
 
 def unescape(text: str) -> str:

@@ -21,9 +21,10 @@ from twisted.python import usage
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from ._grammar import EndpointStringError
-from ._relay import RelayFactory, log
-from ._resolve import formatAddress
+from .._errors import EndpointStringError
+from .._net import formatAddress
+from ._factory import RelayFactory
+from ._relay import log
 
 
 class RelayService(Service):

@@ -20,7 +20,20 @@ from twisted.internet.interfaces import (
 from twisted.plugin import IPlugin
 from zope.interface import implementer
 
-from ._options import (
+from .._client._endpoints import (
+    HostClientEndpoint,
+    TCP4ClientEndpoint,
+    TCP6ClientEndpoint,
+)
+from .._errors import EndpointStringError
+from .._server._endpoints import (
+    HostServerEndpoint,
+    TCP4ServerEndpoint,
+    TCP6ServerEndpoint,
+)
+from .._stdio._endpoints import StandardIOClientEndpoint, StandardIOServerEndpoint
+from ._spec import Spec
+from ._specs import (
     HOST_CLIENT,
     HOST_SERVER,
     STDIO_CLIENT,
@@ -29,12 +42,22 @@ from ._options import (
     TCP4_SERVER,
     TCP6_CLIENT,
     TCP6_SERVER,
-    Spec,
 )
-from ._stdio import buildClient as _buildStdioClient
-from ._stdio import buildServer as _buildStdioServer
-from ._tcp import HostServerEndpoint, TCP4ServerEndpoint, TCP6ServerEndpoint
-from ._tcpclient import HostClientEndpoint, TCP4ClientEndpoint, TCP6ClientEndpoint
+
+
+def _checked(spec: Spec, endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    def build(reactor: Any, stdin: int, stdout: int) -> Any:
+        if stdin == stdout:
+            raise EndpointStringError(
+                spec.prefix,
+                f"stdin and stdout are both {stdin}; they must be different "
+                "file descriptors",
+                option="stdout",
+                value=str(stdout),
+            )
+        return endpoint(reactor, stdin, stdout)
+
+    return build
 
 
 class _SpecParser:
@@ -108,11 +131,15 @@ class ClientParser(_SpecParser):
 tcp4Server = ServerParser(TCP4_SERVER, TCP4ServerEndpoint)
 tcp6Server = ServerParser(TCP6_SERVER, TCP6ServerEndpoint)
 hostServer = ServerParser(HOST_SERVER, HostServerEndpoint)
-stdioServer = ServerParser(STDIO_SERVER, _buildStdioServer)
+stdioServer = ServerParser(
+    STDIO_SERVER, _checked(STDIO_SERVER, StandardIOServerEndpoint)
+)
 tcp4Client = ClientParser(TCP4_CLIENT, TCP4ClientEndpoint)
 tcp6Client = ClientParser(TCP6_CLIENT, TCP6ClientEndpoint)
 hostClient = ClientParser(HOST_CLIENT, HostClientEndpoint)
-stdioClient = ClientParser(STDIO_CLIENT, _buildStdioClient)
+stdioClient = ClientParser(
+    STDIO_CLIENT, _checked(STDIO_CLIENT, StandardIOClientEndpoint)
+)
 
 #: Every parser of ours, for the dropin and for lookups.
 serverParsers: tuple[ServerParser, ...] = (

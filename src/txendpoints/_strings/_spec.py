@@ -1,10 +1,11 @@
 """
-The machinery of option specs: L{Option}, L{Spec}, the error they raise,
-and the L{Described} mixin that turns an endpoint back into its string.
+The machinery of option specs: L{Option} and L{Spec}.  It may import
+L{txendpoints._errors}, L{txendpoints._net} and the string layer's value
+kinds and quoting.
 
 Each prefix and direction has one L{Spec}: an ordered list of L{Option}s,
 each with a name, an optional positional slot, a
-L{Kind<txendpoints._kinds.Kind>} that parses and formats its value, and a
+L{Kind<txendpoints._strings._values.Kind>} that parses and formats its value, and a
 default.  L{Spec.parse} turns the string pieces Twisted's tokenizer hands a
 plugin into typed values, or raises L{EndpointStringError}; L{Spec.format}
 turns typed values back into the canonical string, so that parse, format,
@@ -19,43 +20,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Final, Generic, Literal, TypeVar
 
-from ._kinds import BindAddress, Host, InvalidValue, Kind
+from .._errors import EndpointStringError
 from ._quoting import escape, ipv6Hint
+from ._values import BindAddress, Host, InvalidValue, Kind
 
 T = TypeVar("T")
 
 Direction = Literal["server", "client"]
-
-
-class EndpointStringError(ValueError):
-    """
-    An endpoint string could not be parsed.
-
-    The message names the prefix, the option and the offending value.
-
-    @ivar prefix: The endpoint prefix, such as C{"tx-tcp6"}.
-    @ivar option: The name of the option at fault, or L{None} when the
-        problem is not with one option (too many positional arguments).
-    @ivar value: The offending value as written, or L{None}.
-    """
-
-    def __init__(
-        self,
-        prefix: str,
-        message: str,
-        option: str | None = None,
-        value: str | None = None,
-    ) -> None:
-        """
-        @param prefix: The endpoint prefix.
-        @param message: What is wrong, without the prefix.
-        @param option: The option at fault, if any.
-        @param value: The value at fault, if any.
-        """
-        super().__init__(f"{prefix}: {message}")
-        self.prefix = prefix
-        self.option = option
-        self.value = value
 
 
 _MISSING: Any = object()
@@ -284,51 +255,3 @@ class Spec:
                 positionalDone = True
                 pieces.append(f"{option.name}={escape(text)}")
         return ":".join(pieces)
-
-
-class Described:
-    """
-    Mixin for endpoints built from a L{Spec}: C{repr}, equality and
-    L{describe} all come from the option values.
-
-    Subclasses set C{_spec} and implement L{Described._optionValues}.
-    """
-
-    _spec: Spec
-
-    def _optionValues(self) -> dict[str, Any]:
-        """
-        @return: The endpoint's value for each option of C{_spec}.
-        """
-        raise NotImplementedError()
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self._spec.format(self._optionValues())}>"
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        assert isinstance(other, Described)
-        return bool(
-            getattr(self, "_reactor", None) is getattr(other, "_reactor", None)
-            and self._optionValues() == other._optionValues()
-        )
-
-    def __hash__(self) -> int:
-        return hash((type(self), self._spec.format(self._optionValues())))
-
-
-def describe(endpoint: object) -> str:
-    """
-    The canonical endpoint string that builds an endpoint equal to
-    C{endpoint}.
-
-    @param endpoint: An endpoint from this package.
-    @return: Its string, such as C{"tx-tcp6:8080:interface=\\:\\:1"}.
-    @raise TypeError: If C{endpoint} is not one of ours.
-    """
-    if not isinstance(endpoint, Described):
-        raise TypeError(
-            f"describe() takes a txendpoints endpoint, not {type(endpoint).__name__}"
-        )
-    return endpoint._spec.format(endpoint._optionValues())

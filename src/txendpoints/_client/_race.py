@@ -17,7 +17,6 @@ from typing import Any, cast
 
 from twisted.internet.defer import Deferred
 from twisted.internet.error import (
-    ConnectError,
     ConnectingCancelledError,
     NoProtocol,
     TimeoutError,
@@ -35,12 +34,10 @@ from twisted.internet.protocol import ClientFactory
 from twisted.python.failure import Failure
 from zope.interface import alsoProvides
 
+from .._errors import ConnectAttemptsError, makeFailure
+from .._net import IPAddress
 from ._attempt import _Attempt, _AttemptProtocol
-from ._resolve import IPAddress, formatAddress
 
-# Twisted's Failure and error constructors are untyped; typed aliases keep
-# strict mypy honest everywhere else.
-makeFailure: Callable[..., Failure] = Failure
 _TimeoutError: Callable[..., Exception] = TimeoutError
 _CancelledError: Callable[..., Exception] = ConnectingCancelledError
 
@@ -81,47 +78,6 @@ def interleave(
         result.extend(ours[i : i + 1])
         result.extend(theirs[i : i + 1])
     return result
-
-
-class ConnectAttemptsError(ConnectError):
-    """
-    Every address a name resolved to was tried, and every attempt failed.
-
-    It is raised only when more than one address was tried; a single
-    attempt's own error passes through unchanged.
-
-    @ivar host: The host that was being connected to, as given.
-    @ivar port: The port number.
-    @ivar failures: Each address tried, in order of attempt, with the
-        L{Failure<twisted.python.failure.Failure>} it ended with.
-    """
-
-    def __init__(
-        self, host: str, port: int, failures: Sequence[tuple[IPAddress, Failure]]
-    ) -> None:
-        """
-        @param host: The host connected to.
-        @param port: The port connected to.
-        @param failures: Each address tried with its failure.
-        """
-        self.host = host
-        self.port = port
-        self.failures = list(failures)
-        each = "; ".join(
-            # Twisted's messages end in "."; the list supplies its own
-            # separators.
-            f"{formatAddress(address)}: {failure.getErrorMessage().rstrip('.')}"
-            for address, failure in self.failures
-        )
-        super().__init__(  # type: ignore[no-untyped-call]
-            string=(
-                f"all {len(self.failures)} addresses of {host} port {port} "
-                f"failed: {each}"
-            )
-        )
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 class StaggeredAttempts:

@@ -18,24 +18,20 @@ from twisted.internet.defer import Deferred
 from twisted.internet.error import DNSLookupError
 from twisted.internet.interfaces import (
     IAddress,
-    IDelayedCall,
     IProtocol,
     IProtocolFactory,
     IStreamClientEndpoint,
 )
 from zope.interface import implementer
 
-from ._attempts import StaggeredAttempts, interleave, makeFailure
-from ._kinds import FAMILY_NAMES
-from ._options import (
-    HOST_CLIENT,
-    TCP4_CLIENT,
-    TCP6_CLIENT,
-    Described,
-    Spec,
-    addressFamily,
-)
-from ._resolve import ADDRESS_CLASSES, IPAddress, resolve
+from .._errors import makeFailure
+from .._net import ADDRESS_CLASSES, FAMILY_NAMES, IPAddress, addressFamily
+from .._resolver import resolve
+from .._strings._describe import Described
+from .._strings._spec import Spec
+from .._strings._specs import HOST_CLIENT, TCP4_CLIENT, TCP6_CLIENT
+from ._race import StaggeredAttempts, interleave
+from ._resolve import resolveHappily
 
 try:
     # Twisted 26's makeBinding() result, which connectTCP takes as is.
@@ -349,60 +345,12 @@ class HostClientEndpoint(_ClientEndpoint):
             super()._begin(race, host)
             return
         self._needResolver(host)
-        _HappyResolution(self, race, host)
-
-
-class _HappyResolution:
-    """
-    Resolve both families at once and release their addresses to the race
-    as RFC 8305 section 3 says: the preferred family at once, the other at
-    once if the preferred one has answered, else after the resolution delay.
-    """
-
-    def __init__(
-        self, endpoint: HostClientEndpoint, race: StaggeredAttempts, host: str
-    ) -> None:
-        self._race = race
-        self._delay = endpoint._resolutionDelay
-        self._preferred = endpoint._families[0]
-        self._answered: dict[int, list[IPAddress]] = {}
-        self._held: list[IPAddress] = []
-        self._timer: IDelayedCall | None = None
-        self._reactor = endpoint._reactor
-        self._families = endpoint._families
-        race.onEnd(self._stopTimer)
-        noAddress = lambda: endpoint._noAddress(host)  # noqa: E731
-        for family in endpoint._families:
-            d = resolve(endpoint._reactor, host, endpoint._port, (family,))
-            race.onEnd(d.cancel)
-            d.addCallback(self._answer, family, noAddress)
-            d.addErrback(lambda f: None if race.over else race.fail(f))
-
-    def _answer(self, addresses: list[IPAddress], family: int, noAddress: Any) -> None:
-        if self._race.over:
-            return
-        self._answered[family] = addresses
-        if family == self._preferred or self._preferred in self._answered:
-            # Added in one call, so the race orders both families together.
-            self._stopTimer()
-            held, self._held = self._held, []
-            self._race.add(addresses + held)
-        elif addresses:
-            self._held = addresses
-            if self._delay > 0:
-                self._timer = self._reactor.callLater(self._delay, self._release)
-            else:
-                self._release()
-        if len(self._answered) == len(self._families) and not self._race.over:
-            self._race.finish(noAddress)
-
-    def _release(self) -> None:
-        self._stopTimer()
-        held, self._held = self._held, []
-        if held:
-            self._race.add(held)
-
-    def _stopTimer(self) -> None:
-        if self._timer is not None and self._timer.active():
-            self._timer.cancel()
-        self._timer = None
+        resolveHappily(
+            self._reactor,
+            race,
+            host,
+            self._port,
+            self._families,
+            self._resolutionDelay,
+            lambda: self._noAddress(host),
+        )
