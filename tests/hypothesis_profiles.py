@@ -4,7 +4,7 @@ Hypothesis profiles, chosen with C{HYPOTHESIS_PROFILE}.
 C{ci} (the default) keeps a normal run quick; C{long} is for a maintainer
 who wants the grammar fuzzed properly::
 
-    HYPOTHESIS_PROFILE=long python -m pytest tests/test_grammar.py
+    HYPOTHESIS_PROFILE=long python -m pytest tests/test_strings_specs.py
 
 Imported by C{conftest.py} for pytest and by the test modules that use
 Hypothesis, so that trial sees the same profile.  No deadline: the machine

@@ -222,7 +222,7 @@ class ListCollisionTests(SynchronousTestCase):
     """
 
     def test_flagged(self) -> None:
-        from tests.test_lookup import FakeParser
+        from tests.test_strings_lookup import FakeParser
         from txendpoints import rebuildPrefixTable
         from txendpoints._strings import _lookup
         from txendpoints._tools import _catalog, _cli

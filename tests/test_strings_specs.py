@@ -95,7 +95,7 @@ def valueStrategy(option: Option[Any]) -> st.SearchStrategy[Any]:
     # varies is an option it does not test.
     raise AssertionError(
         f"no strategy for {type(kind).__name__} (option {option.name}); "
-        "add one to KIND_STRATEGIES in tests/test_grammar.py"
+        "add one to KIND_STRATEGIES in tests/test_strings_specs.py"
     )
 
 
@@ -136,7 +136,7 @@ def specAndValues(draw: st.DrawFn) -> tuple[Spec, dict[str, Any]]:
     values = draw(valuesStrategy(spec))
     if spec.prefix == "tx-stdio":
         # The one rule between two options: reading and writing on one
-        # descriptor is refused (tested in test_stdio), so keep them apart.
+        # descriptor is refused (tested in test_stdio_endpoints), so keep them apart.
         stdin = values.get("stdin", 0)
         stdout = values.get("stdout", 1)
         if stdin == stdout:

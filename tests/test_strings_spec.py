@@ -1,5 +1,5 @@
 """
-Tests for L{txendpoints._options}.
+Tests for L{txendpoints._strings._spec} and the value kinds and quoting it uses.
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ from txendpoints import (
 from txendpoints._strings._parsers import hostClient, tcp4Client, tcp6Client
 from txendpoints.testing import FakeResolver, SimulatedNetwork
 
-from .test_attempts import accept, refuse
+from .test_client_race import accept, refuse
 
 ANSWERS = {
     "example.org": ["2001:db8::1", "192.0.2.1", "2001:db8::2", "192.0.2.2"],
