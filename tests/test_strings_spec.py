@@ -4,7 +4,6 @@ Tests for L{txendpoints._strings._spec} and the value kinds and quoting it uses.
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from hypothesis import given
@@ -13,19 +12,8 @@ from twisted.internet.endpoints import _parse
 from twisted.trial.unittest import SynchronousTestCase
 
 from txendpoints import EndpointStringError
-from txendpoints._net import addressFamily, isHostName
-from txendpoints._strings._quoting import escape, unescape
 from txendpoints._strings._spec import Direction
 from txendpoints._strings._specs import HOST_SERVER, SPECS, TCP4_SERVER, TCP6_SERVER
-from txendpoints._strings._values import (
-    BACKLOG,
-    BOOLEAN,
-    DURATION,
-    FD,
-    PORT,
-    Host,
-    InvalidValue,
-)
 
 
 def parseString(description: str) -> tuple[str, dict[str, Any]]:
@@ -37,134 +25,7 @@ def parseString(description: str) -> tuple[str, dict[str, Any]]:
     return prefix, SPECS[(prefix, "server")].parse(args, kwargs)
 
 
-class KindTests(SynchronousTestCase):
-    """
-    Each option type accepts what it should and says why it refuses the rest.
-    """
 
-    def test_port(self) -> None:
-        self.assertEqual(PORT.parse("0"), 0)
-        self.assertEqual(PORT.parse("65535"), 65535)
-        for bad in ("65536", "-1", "http", "", " 80", "8.0", "0x50", "٣"):
-            with self.assertRaises(InvalidValue) as e:
-                PORT.parse(bad)
-            self.assertEqual(e.exception.reason, "is not a number from 0 to 65535")
-
-    def test_backlog(self) -> None:
-        self.assertEqual(BACKLOG.parse("1"), 1)
-        with self.assertRaises(InvalidValue) as e:
-            BACKLOG.parse("0")
-        self.assertEqual(e.exception.reason, "is not a number from 1 to 65535")
-
-    def test_fd(self) -> None:
-        self.assertEqual(FD.parse("3"), 3)
-        with self.assertRaises(InvalidValue) as e:
-            FD.parse("-1")
-        self.assertEqual(
-            e.exception.reason, "is not a file descriptor number (0 or more)"
-        )
-
-    def test_duration(self) -> None:
-        self.assertEqual(DURATION.parse("0.25"), 0.25)
-        self.assertEqual(DURATION.parse("30"), 30.0)
-        self.assertEqual(DURATION.parse(".5"), 0.5)
-        self.assertEqual(DURATION.format(30.0), "30")
-        self.assertEqual(DURATION.format(0.25), "0.25")
-        for bad in ("-1", "inf", "nan", "1e3", "", "abc", "1.2.3"):
-            with self.assertRaises(InvalidValue) as e:
-                DURATION.parse(bad)
-            self.assertEqual(
-                e.exception.reason, "is not a number of seconds (0 or more)"
-            )
-
-    def test_boolean(self) -> None:
-        for text in ("yes", "true", "1", "YES", "True"):
-            self.assertIs(BOOLEAN.parse(text), True)
-        for text in ("no", "false", "0", "No"):
-            self.assertIs(BOOLEAN.parse(text), False)
-        with self.assertRaises(InvalidValue) as e:
-            BOOLEAN.parse("maybe")
-        self.assertEqual(e.exception.reason, "is not one of yes, no, true, false, 1, 0")
-        self.assertEqual(BOOLEAN.format(True), "yes")
-        self.assertEqual(BOOLEAN.format(False), "no")
-
-    def test_hostFamilies(self) -> None:
-        self.assertEqual(Host(family=6).parse("::1"), "::1")
-        self.assertEqual(Host(family=6).parse("[::1]"), "::1")
-        self.assertEqual(Host(family=6).parse("fe80::1%lo"), "fe80::1%lo")
-        self.assertEqual(Host(family=4).parse("127.0.0.1"), "127.0.0.1")
-        with self.assertRaises(InvalidValue) as e:
-            Host(family=6).parse("127.0.0.1")
-        self.assertEqual(
-            e.exception.reason,
-            "is an IPv4 address, but this endpoint needs an IPv6 address",
-        )
-        with self.assertRaises(InvalidValue) as e:
-            Host(family=4, names=False).parse("localhost")
-        self.assertEqual(e.exception.reason, "is not an IPv4 address")
-
-    @given(
-        st.one_of(
-            st.ip_addresses().map(str),
-            st.text(st.sampled_from("0123456789abcdefABCDEFg:.%/ \x00é٣"), max_size=45),
-            st.builds(
-                lambda address, at, text: address[:at] + text + address[at + 1 :],
-                st.ip_addresses().map(str),
-                st.integers(0, 40),
-                st.sampled_from(["", ":", ".", "0", "00", "%", "%x", "::", "256"]),
-            ),
-            st.text(max_size=20),
-        )
-    )
-    def test_addressFamilyLikeIpaddress(self, text: str) -> None:
-        """
-        L{addressFamily} answers exactly as L{ipaddress.ip_address} does,
-        zones included, on this platform's C{inet_pton}.
-        """
-        try:
-            expected: int | None = ipaddress.ip_address(text).version
-        except ValueError:
-            expected = None
-        self.assertEqual(addressFamily(text), expected)
-
-    def test_addressFamilyEdges(self) -> None:
-        for text, family in [
-            ("::ffff:1.2.3.4", 6),
-            ("1:2:3:4:5:6:7::", 6),
-            ("fe80::1%eth0", 6),
-            ("fe80::1%a:b", 6),
-            ("1.2.3.4", 4),
-            ("1.2.3.04", None),
-            ("::ffff:01.2.3.4", None),
-            ("1:2:3:4::5:6:7:8", None),
-            ("1.2.3.4%eth0", None),
-            ("fe80::1%", None),
-            ("fe80::1%a%b", None),
-            ("fe80::1%a/b", None),
-            ("::1\x00", None),
-            ("\udcff", None),
-            (" ::1", None),
-        ]:
-            self.assertEqual(addressFamily(text), family, text)
-
-    def test_hostNames(self) -> None:
-        self.assertEqual(Host().parse("example.org"), "example.org")
-        self.assertEqual(Host().parse("bücher.example"), "bücher.example")
-        with self.assertRaises(InvalidValue) as e:
-            Host().parse("bad name")
-        self.assertEqual(e.exception.reason, "is neither a host name nor an IP address")
-        with self.assertRaises(InvalidValue) as e:
-            Host().parse("")
-        self.assertEqual(e.exception.reason, "is empty")
-        self.assertEqual(Host(empty=True).parse(""), "")
-
-    def test_isHostName(self) -> None:
-        self.assertTrue(isHostName("localhost"))
-        self.assertTrue(isHostName("a-b.example.org."))
-        self.assertFalse(isHostName("-a.example"))
-        self.assertFalse(isHostName("a" * 64))
-        self.assertFalse(isHostName("1.2.3"))
-        self.assertFalse(isHostName("a..b"))
 
 
 class SpecParseTests(SynchronousTestCase):
@@ -482,29 +343,6 @@ class SpecParseTests(SynchronousTestCase):
         )
 
 
-class EscapeTests(SynchronousTestCase):
-    """
-    L{escape} quotes text so that Twisted's tokenizer gives it back.
-    """
-
-    def test_colons(self) -> None:
-        self.assertEqual(escape("::1"), "\\:\\:1")
-        self.assertEqual(escape("a=b"), "a=b")
-        self.assertEqual(escape("a=b", positional=True), "a\\=b")
-        self.assertEqual(escape("a\\b"), "a\\\\b")
-
-    @given(st.text())
-    def test_tokenizerRoundTrip(self, text: str) -> None:
-        for positional in (True, False):
-            quoted = escape(text, positional)
-            if positional:
-                args, kwargs = _parse("p:" + quoted)
-                self.assertEqual(args, ["p", text])
-                self.assertEqual(kwargs, {})
-            else:
-                args, kwargs = _parse("p:k=" + quoted)
-                self.assertEqual(kwargs, {"k": text})
-            self.assertEqual(unescape(quoted), text)
 
 
 ipv4 = st.ip_addresses(v=4).map(str)

@@ -1,0 +1,269 @@
+"""
+Tests for L{txendpoints._relay._service}: the relay service, its options
+and its log filter, in memory.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet.defer import Deferred, fail, succeed
+from twisted.internet.error import (
+    ConnectionRefusedError,
+)
+from twisted.internet.interfaces import IStreamClientEndpoint, IStreamServerEndpoint
+from twisted.internet.testing import (
+    MemoryReactorClock,
+)
+from twisted.logger import LogLevel, PredicateResult, capturedLogs
+from twisted.python.failure import Failure
+from twisted.trial.unittest import SynchronousTestCase
+from zope.interface import implementer
+
+from txendpoints import TCP4ServerEndpoint
+from txendpoints._relay._factory import RelayFactory
+from txendpoints._relay._service import (
+    RelayLogPredicate,
+    RelayService,
+    parseEndpoints,
+    parseGrace,
+    parseMaxConnections,
+)
+
+from .test_relay_relay import (
+    PEER,
+    ControlledEndpoint,
+    FakePort,
+    HalfClosingTransport,
+    RecordingServerEndpoint,
+)
+
+
+class ServiceTests(SynchronousTestCase):
+    def test_listenThroughEndpoint(self) -> None:
+        reactor = MemoryReactorClock()
+        service = RelayService(
+            reactor,
+            TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1"),
+            ControlledEndpoint(),
+        )
+        service.startService()
+        self.successResultOf(service.listening)
+        self.assertEqual(reactor.tcpServers[0][:2], (0, service.factory))
+
+    def test_listenAndStop(self) -> None:
+        """
+        Once listening, the address is logged; stopping stops listening
+        and then waits for open relays.
+        """
+        port = FakePort()
+        endpoint = ControlledEndpoint()
+        service = RelayService(
+            MemoryReactorClock(),
+            RecordingServerEndpoint(succeed(port)),
+            endpoint,
+            connectName="tcp:127.0.0.1:80",
+        )
+        with capturedLogs() as events:
+            service.startService()
+        self.assertIs(self.successResultOf(service.listening), port)
+        [event] = events
+        self.assertTrue(event["relayListening"])
+        self.assertEqual(event["address"], "[::1]:4321")
+        self.assertEqual(event["connectTo"], "tcp:127.0.0.1:80")
+        protocol = service.factory.buildProtocol(PEER)
+        assert protocol is not None
+        transport = HalfClosingTransport()
+        transport.protocol = protocol
+        protocol.makeConnection(transport)
+        d = service.stopService()
+        self.assertIsNotNone(port.stopping)
+        self.assertNoResult(d)
+        assert port.stopping is not None
+        port.stopping.callback(None)
+        self.assertNoResult(d)
+        transport.loseConnection()
+        self.successResultOf(d)
+
+    def test_connectedInsideListen(self) -> None:
+        """
+        A port that connects inside C{listen}, as a standard-I/O one does,
+        still logs where it listens first, then what it accepted.
+        """
+        port = FakePort()
+        endpoint = ControlledEndpoint()
+
+        @implementer(IStreamServerEndpoint)
+        class ConnectingEndpoint:
+            def listen(self, factory: Any) -> Deferred[Any]:
+                protocol = factory.buildProtocol(PEER)
+                transport = HalfClosingTransport()
+                transport.protocol = protocol
+                protocol.makeConnection(transport)
+                # The outgoing connection fails at once: its warning and
+                # the relay's end are held back too.
+                endpoint.fail(ConnectionRefusedError())
+                return succeed(port)
+
+        service = RelayService(MemoryReactorClock(), ConnectingEndpoint(), endpoint)
+        with capturedLogs() as events:
+            service.startService()
+        self.assertTrue(events[0]["relayListening"])
+        self.assertEqual(
+            [e["log_format"].split(" ")[3:5] for e in events[1:]],
+            [["accepted"], ["connecting", "to"], ["ended", "after"]],
+        )
+        # Later connections are logged as they happen.
+        with capturedLogs() as later:
+            protocol = service.factory.buildProtocol(PEER)
+            assert protocol is not None
+            protocol.makeConnection(HalfClosingTransport())
+        self.assertEqual(later[0]["log_format"], "#{relay} from {peer} accepted")
+
+    def test_stopWaitsForGrace(self) -> None:
+        reactor = MemoryReactorClock()
+        endpoint = ControlledEndpoint()
+        port = FakePort()
+        service = RelayService(
+            reactor, RecordingServerEndpoint(succeed(port)), endpoint, grace=3
+        )
+        service.startService()
+        protocol = service.factory.buildProtocol(PEER)
+        assert protocol is not None
+        transport = HalfClosingTransport()
+        transport.protocol = protocol
+        protocol.makeConnection(transport)
+        d = service.stopService()
+        assert port.stopping is not None
+        port.stopping.callback(None)
+        reactor.advance(2)
+        self.assertNoResult(d)
+        reactor.advance(1)
+        self.successResultOf(d)
+        self.assertEqual(endpoint.cancelled, 1)
+        self.assertTrue(transport.aborted)
+
+    def test_graceWhileStoppingListening(self) -> None:
+        """
+        The grace period runs while the port stops, not after: a
+        standard-I/O port stops only when its one connection has closed,
+        which output that nobody reads would put off for ever.
+        """
+        reactor = MemoryReactorClock()
+        port = FakePort()
+        service = RelayService(
+            reactor,
+            RecordingServerEndpoint(succeed(port)),
+            ControlledEndpoint(),
+            grace=3,
+        )
+        service.startService()
+        protocol = service.factory.buildProtocol(PEER)
+        assert protocol is not None
+        transport = HalfClosingTransport()
+        transport.protocol = protocol
+        protocol.makeConnection(transport)
+        d = service.stopService()
+        reactor.advance(3)
+        self.assertTrue(transport.aborted)
+        self.assertNoResult(d)
+        assert port.stopping is not None
+        port.stopping.callback(None)
+        self.successResultOf(d)
+
+    def test_listenFailed(self) -> None:
+        failures: list[Failure] = []
+        error = OSError("address in use")
+        service = RelayService(
+            MemoryReactorClock(),
+            RecordingServerEndpoint(fail(error)),
+            ControlledEndpoint(),
+            onListenFailed=failures.append,
+            listenName="tx-tcp4:80",
+        )
+        with capturedLogs() as events:
+            service.startService()
+        self.assertIs(failures[0].value, error)
+        self.assertEqual(events[0]["log_level"], LogLevel.critical)
+        self.assertEqual(events[0]["listenOn"], "tx-tcp4:80")
+        self.assertIsNone(self.successResultOf(service.listening))
+        self.successResultOf(service.stopService())
+
+    def test_stopWhileListening(self) -> None:
+        """
+        Stopping before listening finished cancels it, without calling
+        C{onListenFailed}.
+        """
+        failures: list[Failure] = []
+        service = RelayService(
+            MemoryReactorClock(),
+            RecordingServerEndpoint(Deferred()),
+            ControlledEndpoint(),
+            onListenFailed=failures.append,
+        )
+        service.startService()
+        self.successResultOf(service.stopService())
+        self.assertEqual(failures, [])
+
+
+class HelperTests(SynchronousTestCase):
+    def test_connectNameDefaults(self) -> None:
+        reactor = MemoryReactorClock()
+        ours = TCP4ServerEndpoint(reactor, 80)
+        self.assertEqual(
+            RelayFactory(reactor, ours).connectName,  # type: ignore[arg-type]
+            "tx-tcp4:80",
+        )
+        theirs = ControlledEndpoint()
+        self.assertEqual(RelayFactory(reactor, theirs).connectName, repr(theirs))
+
+    def test_parseMaxConnections(self) -> None:
+        self.assertEqual(parseMaxConnections("12"), 12)
+        for bad in ("0", "-1", "x", ""):
+            with self.assertRaises(ValueError) as e:
+                parseMaxConnections(bad)
+            self.assertIn(repr(bad), str(e.exception))
+
+    def test_parseGrace(self) -> None:
+        self.assertEqual(parseGrace("0"), 0)
+        self.assertEqual(parseGrace("2.5"), 2.5)
+        for bad in ("-1", "inf", "nan", "soon"):
+            with self.assertRaises(ValueError) as e:
+                parseGrace(bad)
+            self.assertIn(repr(bad), str(e.exception))
+
+    def test_parseEndpoints(self) -> None:
+        reactor = MemoryReactorClock()
+        server, client = parseEndpoints(
+            reactor, "tx-tcp4:0:interface=127.0.0.1", "tcp:127.0.0.1:80"
+        )
+        self.assertTrue(IStreamServerEndpoint.providedBy(server))
+        self.assertTrue(IStreamClientEndpoint.providedBy(client))
+
+    def test_parseEndpointsErrors(self) -> None:
+        reactor = MemoryReactorClock()
+        with self.assertRaises(ValueError) as e:
+            parseEndpoints(reactor, "tx-tcp4:http", "tcp:127.0.0.1:80")
+        self.assertEqual(
+            str(e.exception), "tx-tcp4: port 'http' is not a number from 0 to 65535"
+        )
+        with self.assertRaises(ValueError) as e:
+            parseEndpoints(reactor, "tx-tcp4:0", "nope:1")
+        self.assertIn("'nope:1'", str(e.exception))
+        with self.assertRaises(ValueError) as e:
+            parseEndpoints(reactor, "tx-tcp4:0", "tcp:host")
+        self.assertIn("'tcp:host'", str(e.exception))
+
+    def test_logPredicate(self) -> None:
+        yes, no = PredicateResult.yes, PredicateResult.no
+
+        def decide(quiet: bool, **event: Any) -> Any:
+            return RelayLogPredicate(quiet)(event)
+
+        ours = {"log_namespace": "txendpoints.relay", "log_level": LogLevel.info}
+        other = {"log_namespace": "twisted.x", "log_level": LogLevel.info}
+        self.assertEqual(decide(False, **ours), yes)
+        self.assertEqual(decide(True, **ours), no)
+        self.assertEqual(decide(True, **ours, relayListening=True), yes)
+        self.assertEqual(decide(False, **other), no)
+        self.assertEqual(decide(True, **{**other, "log_level": LogLevel.error}), yes)

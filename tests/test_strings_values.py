@@ -1,0 +1,95 @@
+"""
+Tests for L{txendpoints._strings._values}: the kinds of option value.
+"""
+
+from __future__ import annotations
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from txendpoints._strings._values import (
+    BACKLOG,
+    BOOLEAN,
+    DURATION,
+    FD,
+    PORT,
+    Host,
+    InvalidValue,
+)
+
+
+class KindTests(SynchronousTestCase):
+    """
+    Each option type accepts what it should and says why it refuses the rest.
+    """
+
+    def test_port(self) -> None:
+        self.assertEqual(PORT.parse("0"), 0)
+        self.assertEqual(PORT.parse("65535"), 65535)
+        for bad in ("65536", "-1", "http", "", " 80", "8.0", "0x50", "٣"):
+            with self.assertRaises(InvalidValue) as e:
+                PORT.parse(bad)
+            self.assertEqual(e.exception.reason, "is not a number from 0 to 65535")
+
+    def test_backlog(self) -> None:
+        self.assertEqual(BACKLOG.parse("1"), 1)
+        with self.assertRaises(InvalidValue) as e:
+            BACKLOG.parse("0")
+        self.assertEqual(e.exception.reason, "is not a number from 1 to 65535")
+
+    def test_fd(self) -> None:
+        self.assertEqual(FD.parse("3"), 3)
+        with self.assertRaises(InvalidValue) as e:
+            FD.parse("-1")
+        self.assertEqual(
+            e.exception.reason, "is not a file descriptor number (0 or more)"
+        )
+
+    def test_duration(self) -> None:
+        self.assertEqual(DURATION.parse("0.25"), 0.25)
+        self.assertEqual(DURATION.parse("30"), 30.0)
+        self.assertEqual(DURATION.parse(".5"), 0.5)
+        self.assertEqual(DURATION.format(30.0), "30")
+        self.assertEqual(DURATION.format(0.25), "0.25")
+        for bad in ("-1", "inf", "nan", "1e3", "", "abc", "1.2.3"):
+            with self.assertRaises(InvalidValue) as e:
+                DURATION.parse(bad)
+            self.assertEqual(
+                e.exception.reason, "is not a number of seconds (0 or more)"
+            )
+
+    def test_boolean(self) -> None:
+        for text in ("yes", "true", "1", "YES", "True"):
+            self.assertIs(BOOLEAN.parse(text), True)
+        for text in ("no", "false", "0", "No"):
+            self.assertIs(BOOLEAN.parse(text), False)
+        with self.assertRaises(InvalidValue) as e:
+            BOOLEAN.parse("maybe")
+        self.assertEqual(e.exception.reason, "is not one of yes, no, true, false, 1, 0")
+        self.assertEqual(BOOLEAN.format(True), "yes")
+        self.assertEqual(BOOLEAN.format(False), "no")
+
+    def test_hostFamilies(self) -> None:
+        self.assertEqual(Host(family=6).parse("::1"), "::1")
+        self.assertEqual(Host(family=6).parse("[::1]"), "::1")
+        self.assertEqual(Host(family=6).parse("fe80::1%lo"), "fe80::1%lo")
+        self.assertEqual(Host(family=4).parse("127.0.0.1"), "127.0.0.1")
+        with self.assertRaises(InvalidValue) as e:
+            Host(family=6).parse("127.0.0.1")
+        self.assertEqual(
+            e.exception.reason,
+            "is an IPv4 address, but this endpoint needs an IPv6 address",
+        )
+        with self.assertRaises(InvalidValue) as e:
+            Host(family=4, names=False).parse("localhost")
+        self.assertEqual(e.exception.reason, "is not an IPv4 address")
+
+    def test_hostNames(self) -> None:
+        self.assertEqual(Host().parse("example.org"), "example.org")
+        self.assertEqual(Host().parse("bücher.example"), "bücher.example")
+        with self.assertRaises(InvalidValue) as e:
+            Host().parse("bad name")
+        self.assertEqual(e.exception.reason, "is neither a host name nor an IP address")
+        with self.assertRaises(InvalidValue) as e:
+            Host().parse("")
+        self.assertEqual(e.exception.reason, "is empty")
+        self.assertEqual(Host(empty=True).parse(""), "")
