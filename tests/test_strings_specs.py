@@ -22,6 +22,7 @@ from txendpoints import (
     describe,
     serverFromString,
 )
+from txendpoints._strings._describe import specOf
 from txendpoints._strings._lookup import tokenize
 from txendpoints._strings._spec import Option, Spec
 from txendpoints._strings._specs import SPECS
@@ -177,7 +178,7 @@ class RoundTripTests(SynchronousTestCase):
                 if option.required:
                     values[option.name] = find(valueStrategy(option), lambda _: True)
             endpoint = parse(spec, reactor, spec.format(values))
-            self.assertEqual(getattr(endpoint, "_spec", None), spec)
+            self.assertEqual(specOf(endpoint), spec)
 
     @given(specAndValues())
     def test_roundTrip(self, case: tuple[Spec, dict[str, Any]]) -> None:

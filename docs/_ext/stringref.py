@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import txendpoints
+from txendpoints._strings._describe import specOfClass
 from txendpoints._strings._spec import REQUIRED, Option, Spec
 
 # Twisted's own order of importance; prefixes not listed follow, sorted.
@@ -103,12 +104,12 @@ def synopsis(spec: Spec) -> str:
 def _endpointClasses() -> dict[tuple[str, str], str]:
     """
     Which public class builds each prefix and direction: every class in
-    C{txendpoints.__all__} that carries a C{_spec} (the L{Described} mixin).
+    C{txendpoints.__all__} whose settings have a spec.
     """
     found: dict[tuple[str, str], str] = {}
     for name in txendpoints.__all__:
-        spec = getattr(getattr(txendpoints, name), "_spec", None)
-        if isinstance(spec, Spec):
+        spec = specOfClass(getattr(txendpoints, name))
+        if spec is not None:
             found.setdefault((spec.prefix, spec.direction), name)
     return found
 

@@ -4,7 +4,9 @@ Happy Eyeballs (C{tx-host}, RFC 8305).
 
 All three resolve through C{reactor.nameResolver} and hand the addresses to
 one L{StaggeredAttempts} race, which owns the deadline, the attempts and
-cancellation.
+cancellation.  It may import the rest of L{txendpoints._client},
+L{txendpoints._settings}, L{txendpoints._resolver}, L{txendpoints._net} and
+L{txendpoints._errors}.
 """
 
 from __future__ import annotations
@@ -27,20 +29,30 @@ from zope.interface import implementer
 from .._errors import makeFailure
 from .._net import ADDRESS_CLASSES, FAMILY_NAMES, IPAddress, addressFamily
 from .._resolver import resolve
-from .._strings._describe import Described
-from .._strings._spec import Spec
-from .._strings._specs import HOST_CLIENT, TCP4_CLIENT, TCP6_CLIENT
+from .._settings import (
+    Configured,
+    HostClientSettings,
+    TCP4ClientSettings,
+    TCP6ClientSettings,
+)
 from ._race import StaggeredAttempts, interleave
 from ._resolve import resolveHappily
 
 try:
-    # Twisted 26's makeBinding() result, which connectTCP takes as is.
+    # Twisted 26's makeBinding() result, which connectTCP takes as is.  Its
+    # class is private and there is no public way to recognize one: this is
+    # the only module that imports it.
     from twisted.internet.interfaces import _Binding
+    from twisted.internet.tcp import makeBinding
 except ImportError:  # pragma: no cover - older Twisted
 
     class _Binding:  # type: ignore[no-redef]
         _address: str | None
         _port: int
+        _reuseAddress: bool
+        _reusePort: bool
+
+    makeBinding = None  # type: ignore[assignment]
 
 
 BindAddress = str | bytes | tuple[str | bytes, int] | _Binding | None
@@ -79,6 +91,14 @@ def _bindTuple(bindAddress: BindAddress) -> tuple[str, int] | _Binding | None:
     return host, int(port)
 
 
+def canReuseBinding() -> bool:
+    """
+    @return: Whether this Twisted's C{connectTCP} can set C{SO_REUSEADDR}
+        and C{SO_REUSEPORT} before binding (it takes C{makeBinding}).
+    """
+    return makeBinding is not None
+
+
 def _bindPair(bindAddress: tuple[str, int] | _Binding | None) -> tuple[str, int] | None:
     """
     The C{(host, port)} of a normalized C{bindAddress}.
@@ -88,12 +108,15 @@ def _bindPair(bindAddress: tuple[str, int] | _Binding | None) -> tuple[str, int]
     return bindAddress
 
 
-class _ClientEndpoint(Described):
+class _ClientEndpoint(Configured):
     """
     What the three TCP client endpoints share: arguments, connect, errors.
     """
 
-    _spec: Spec
+    _Settings: type[TCP4ClientSettings] = TCP4ClientSettings
+    _settings: TCP4ClientSettings
+    #: The fields a subclass's settings add, set before C{__init__} runs.
+    _moreSettings: dict[str, Any] = {}
     _families: tuple[int, ...]
 
     def __init__(
@@ -104,6 +127,9 @@ class _ClientEndpoint(Described):
         timeout: float | None = 30,
         bindAddress: BindAddress = None,
         attemptDelay: float | None = 0.25,
+        *,
+        reuseAddress: bool = False,
+        reusePort: bool = False,
     ) -> None:
         """
         @param reactor: An L{IReactorTCP<twisted.internet.interfaces.IReactorTCP>},
@@ -120,27 +146,58 @@ class _ClientEndpoint(Described):
         @param attemptDelay: Seconds to wait for a silent attempt before
             starting the next; C{0} waits for each attempt to fail; L{None}
             (as Twisted's C{HostnameEndpoint} takes it) means the default.
+        @param reuseAddress: Whether to set C{SO_REUSEADDR} before binding
+            C{bindAddress}, as a C{makeBinding} result can ask.
+        @param reusePort: Whether to set C{SO_REUSEPORT} before binding.
+        @raise ValueError: If C{reuseAddress} or C{reusePort} is asked of a
+            Twisted whose C{connectTCP} cannot set them.
         """
         self._reactor = reactor
         self._hostGiven = host
-        self._port = port
-        self._timeout = timeout
-        self._bindAddress = _bindTuple(bindAddress)
-        # None is Twisted's HostnameEndpoint's way of asking for the default.
-        self._attemptDelay = 0.25 if attemptDelay is None else attemptDelay
-
-    def _optionValues(self) -> dict[str, Any]:
+        bind = _bindTuple(bindAddress)
+        if isinstance(bind, _Binding):
+            reuseAddress = reuseAddress or bind._reuseAddress
+            reusePort = reusePort or bind._reusePort
+        elif reuseAddress or reusePort:
+            if makeBinding is None:
+                raise ValueError(
+                    "reuseAddress and reusePort need a Twisted whose connectTCP "
+                    "takes twisted.internet.tcp.makeBinding"
+                )
+            bind = makeBinding(*(bind or ("", 0)), reuseAddress, reusePort)
+        #: What connectTCP is given: a makeBinding result stays as it was.
+        self._bindAddress = bind
         try:
-            host = _hostText(self._hostGiven)
+            hostText = _hostText(host)
         except ValueError:
-            host = repr(self._hostGiven)
-        return {
-            "host": host,
-            "port": self._port,
-            "timeout": self._timeout,
-            "bindAddress": _bindPair(self._bindAddress),
-            "attemptDelay": self._attemptDelay,
-        }
+            # connect() fails with the error, as Twisted's endpoints do.
+            hostText = repr(host)
+        self._settings = self._Settings(
+            host=hostText,
+            port=port,
+            timeout=timeout,
+            bindAddress=_bindPair(bind),
+            # None is Twisted's HostnameEndpoint's way of asking for the
+            # default.
+            attemptDelay=0.25 if attemptDelay is None else attemptDelay,
+            reuseAddress=reuseAddress,
+            reusePort=reusePort,
+            **self._moreSettings,
+        )
+
+    # Connecting reads its settings through these.
+
+    @property
+    def _port(self) -> int:
+        return self._settings.port
+
+    @property
+    def _timeout(self) -> float | None:
+        return self._settings.timeout
+
+    @property
+    def _attemptDelay(self) -> float:
+        return self._settings.attemptDelay
 
     def _cancelAddress(self, host: str) -> IAddress:
         """
@@ -221,7 +278,7 @@ class _ClientEndpoint(Described):
                     makeFailure(
                         DNSLookupError(
                             f"{host} is an {FAMILY_NAMES[version]} address; "
-                            f"{self._spec.prefix} connects over "
+                            f"{self._settings.prefix} connects over "
                             f"{FAMILY_NAMES[self._families[0]]} only"
                         )
                     )
@@ -243,7 +300,7 @@ class TCP4ClientEndpoint(_ClientEndpoint):
     string prefix C{tx-tcp4}.
     """
 
-    _spec = TCP4_CLIENT
+    _Settings = TCP4ClientSettings
     _families = (4,)
 
 
@@ -255,7 +312,7 @@ class TCP6ClientEndpoint(_ClientEndpoint):
     string prefix C{tx-tcp6}.
     """
 
-    _spec = TCP6_CLIENT
+    _Settings = TCP6ClientSettings
     _families = (6,)
 
 
@@ -270,7 +327,8 @@ class HostClientEndpoint(_ClientEndpoint):
     prefix C{tx-host}.
     """
 
-    _spec = HOST_CLIENT
+    _Settings = HostClientSettings
+    _settings: HostClientSettings
 
     def __init__(
         self,
@@ -282,6 +340,9 @@ class HostClientEndpoint(_ClientEndpoint):
         attemptDelay: float | None = 0.25,
         resolutionDelay: float = 0.05,
         preferIPv6: bool = True,
+        *,
+        reuseAddress: bool = False,
+        reusePort: bool = False,
     ) -> None:
         """
         The other parameters are those of L{TCP4ClientEndpoint.__init__}.  A
@@ -292,19 +353,32 @@ class HostClientEndpoint(_ClientEndpoint):
         @param preferIPv6: Whether to start with IPv6; C{False} starts with
             IPv4.
         """
-        super().__init__(reactor, host, port, timeout, bindAddress, attemptDelay)
-        self._resolutionDelay = resolutionDelay
-        self._preferIPv6 = preferIPv6
+        self._moreSettings = {
+            "resolutionDelay": resolutionDelay,
+            "preferIPv6": preferIPv6,
+        }
+        super().__init__(
+            reactor,
+            host,
+            port,
+            timeout,
+            bindAddress,
+            attemptDelay,
+            reuseAddress=reuseAddress,
+            reusePort=reusePort,
+        )
         bind = _bindPair(self._bindAddress)
         bindFamily = addressFamily(bind[0]) if bind else None
         preferred = (6, 4) if preferIPv6 else (4, 6)
         self._families = tuple(f for f in preferred if bindFamily in (None, f))
 
-    def _optionValues(self) -> dict[str, Any]:
-        values = super()._optionValues()
-        values["resolutionDelay"] = self._resolutionDelay
-        values["preferIPv6"] = self._preferIPv6
-        return values
+    @property
+    def _resolutionDelay(self) -> float:
+        return self._settings.resolutionDelay
+
+    @property
+    def _preferIPv6(self) -> bool:
+        return self._settings.preferIPv6
 
     def _cancelAddress(self, host: str) -> IAddress:
         try:

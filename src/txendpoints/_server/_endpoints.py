@@ -1,5 +1,8 @@
 """
 TCP server endpoints over IPv4, IPv6, or every address of a host name.
+
+It may import L{txendpoints._server._ports}, L{txendpoints._settings},
+L{txendpoints._resolver}, L{txendpoints._net} and L{txendpoints._errors}.
 """
 
 from __future__ import annotations
@@ -22,9 +25,12 @@ from zope.interface import implementer
 from .._errors import cannotListen
 from .._net import FAMILY_NAMES, IPAddress, addressFamily, scopedHost
 from .._resolver import resolve
-from .._strings._describe import Described
-from .._strings._spec import Spec
-from .._strings._specs import HOST_SERVER, TCP4_SERVER, TCP6_SERVER
+from .._settings import (
+    Configured,
+    HostServerSettings,
+    TCP4ServerSettings,
+    TCP6ServerSettings,
+)
 from ._ports import (
     ListenAddress,
     ListeningPorts,
@@ -42,13 +48,16 @@ def _interfaceText(interface: str | bytes) -> str:
     return interface
 
 
-class _TCPServerEndpoint(Described):
+class _TCPServerEndpoint(Configured):
     """
     Listen for TCP connections on an address, or on every address of a host
     name, of the families in C{_families}.
     """
 
-    _spec: Spec
+    _Settings: ClassVar[
+        type[TCP4ServerSettings | TCP6ServerSettings | HostServerSettings]
+    ]
+    _settings: TCP4ServerSettings | TCP6ServerSettings | HostServerSettings
     _families: ClassVar[tuple[int, ...]]
     #: Creates the sockets we configure ourselves; unit tests replace it.
     _makeSocket: SocketMaker = staticmethod(socket.socket)
@@ -64,21 +73,39 @@ class _TCPServerEndpoint(Described):
         reusePort: bool = False,
     ) -> None:
         self._reactor = reactor
-        self._port = port
-        self._backlog = backlog
-        self._interface = _interfaceText(interface)
-        self._ipv6Only = ipv6Only
-        self._reusePort = reusePort
-
-    def _optionValues(self) -> dict[str, Any]:
-        values = {
-            "port": self._port,
-            "backlog": self._backlog,
-            "interface": self._interface,
-            "ipv6Only": self._ipv6Only,
-            "reusePort": self._reusePort,
+        fields: dict[str, Any] = {
+            "port": port,
+            "backlog": backlog,
+            "interface": _interfaceText(interface),
+            "reusePort": reusePort,
         }
-        return {option.name: values[option.name] for option in self._spec.options}
+        if ipv6Only is not None:
+            # Only the IPv6-capable settings have the field; TCP4's never
+            # passes it.
+            fields["ipv6Only"] = ipv6Only
+        self._settings = self._Settings(**fields)
+
+    # The listening code reads its settings through these.
+
+    @property
+    def _port(self) -> int:
+        return self._settings.port
+
+    @property
+    def _backlog(self) -> int:
+        return self._settings.backlog
+
+    @property
+    def _interface(self) -> str:
+        return self._settings.interface
+
+    @property
+    def _ipv6Only(self) -> bool | None:
+        return getattr(self._settings, "ipv6Only", None)
+
+    @property
+    def _reusePort(self) -> bool:
+        return self._settings.reusePort
 
     def _error(self, reason: str) -> CannotListenError:
         return cannotListen(self._interface, self._port, reason)
@@ -88,7 +115,7 @@ class _TCPServerEndpoint(Described):
             wanted = FAMILY_NAMES[self._families[0]]
             raise self._error(
                 f"{self._interface} is an {FAMILY_NAMES[family]} address, but "
-                f"{self._spec.prefix} listens on {wanted} only"
+                f"{self._settings.prefix} listens on {wanted} only"
             )
         return ListenAddress(self._interface, family, self._ipv6Only)
 
@@ -190,7 +217,7 @@ class TCP4ServerEndpoint(_TCPServerEndpoint):
     addresses, never on an IPv6 one.
     """
 
-    _spec = TCP4_SERVER
+    _Settings = TCP4ServerSettings
     _families = (4,)
 
     def __init__(
@@ -229,7 +256,7 @@ class TCP6ServerEndpoint(_TCPServerEndpoint):
     addresses, never on an IPv4 one) or a scoped literal (C{fe80::1%eth0}).
     """
 
-    _spec = TCP6_SERVER
+    _Settings = TCP6ServerSettings
     _families = (6,)
 
     def __init__(
@@ -255,17 +282,16 @@ class TCP6ServerEndpoint(_TCPServerEndpoint):
             system default.
         @param reusePort: Whether to set C{SO_REUSEPORT}.
         """
+        # Twisted's TCP6ServerEndpoint listens on IPv4 for "": ours means
+        # "::", and says so in its repr, which must parse back.
         super().__init__(
             reactor,
             port,
             backlog,
-            interface,
+            _interfaceText(interface) or "::",
             ipv6Only=ipv6Only,
             reusePort=reusePort,
         )
-        # Twisted's TCP6ServerEndpoint listens on IPv4 for "": ours means
-        # "::", and says so in its repr, which must parse back.
-        self._interface = self._interface or "::"
 
 
 @implementer(IStreamServerEndpoint)
@@ -281,7 +307,7 @@ class HostServerEndpoint(_TCPServerEndpoint):
     listens instead on one dual-stack socket on C{::}.
     """
 
-    _spec = HOST_SERVER
+    _Settings = HostServerSettings
     _families = (4, 6)
 
     def __init__(

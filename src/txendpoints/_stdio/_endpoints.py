@@ -13,7 +13,6 @@ connection at a time.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 from weakref import WeakKeyDictionary
 
 from twisted.internet import defer
@@ -38,9 +37,7 @@ from twisted.internet.interfaces import (
 )
 from zope.interface import implementer
 
-from .._strings._describe import Described
-from .._strings._spec import Spec
-from .._strings._specs import STDIO_CLIENT, STDIO_SERVER
+from .._settings import Configured, StdioClientSettings, StdioServerSettings
 from ._transport import _StandardIO
 
 # Which descriptors are in use by a live standard-I/O connection, per
@@ -156,8 +153,9 @@ class _StandardIOPort:
         return f"<StandardIO port ({state})>"
 
 
-class _StandardIOEndpoint(Described):
-    _spec: Spec
+class _StandardIOEndpoint(Configured):
+    _Settings: type[StdioServerSettings]
+    _settings: StdioServerSettings
     _stdio: Callable[..., _StandardIO] = _StandardIO
 
     def __init__(self, reactor: IReactorFDSet, stdin: int = 0, stdout: int = 1) -> None:
@@ -167,11 +165,15 @@ class _StandardIOEndpoint(Described):
         @param stdout: The descriptor to write to.
         """
         self._reactor = reactor
-        self._stdin = stdin
-        self._stdout = stdout
+        self._settings = self._Settings(stdin, stdout)
 
-    def _optionValues(self) -> dict[str, Any]:
-        return {"stdin": self._stdin, "stdout": self._stdout}
+    @property
+    def _stdin(self) -> int:
+        return self._settings.stdin
+
+    @property
+    def _stdout(self) -> int:
+        return self._settings.stdout
 
 
 @implementer(IStreamServerEndpoint)
@@ -182,7 +184,7 @@ class StandardIOServerEndpoint(_StandardIOEndpoint):
     C{tx-stdio}.
     """
 
-    _spec = STDIO_SERVER
+    _Settings = StdioServerSettings
 
     def listen(self, protocolFactory: IProtocolFactory) -> Deferred[IListeningPort]:
         """
@@ -218,7 +220,7 @@ class StandardIOClientEndpoint(_StandardIOEndpoint):
     string prefix C{tx-stdio}.
     """
 
-    _spec = STDIO_CLIENT
+    _Settings = StdioClientSettings
 
     def connect(self, protocolFactory: IProtocolFactory) -> Deferred[IProtocol]:
         """

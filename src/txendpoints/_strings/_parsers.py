@@ -24,6 +24,7 @@ from .._client._endpoints import (
     HostClientEndpoint,
     TCP4ClientEndpoint,
     TCP6ClientEndpoint,
+    canReuseBinding,
 )
 from .._errors import EndpointStringError
 from .._server._endpoints import (
@@ -46,6 +47,10 @@ from ._specs import (
 
 
 def _checked(spec: Spec, endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """
+    Build a standard-I/O endpoint, refusing one descriptor for both halves.
+    """
+
     def build(reactor: Any, stdin: int, stdout: int) -> Any:
         if stdin == stdout:
             raise EndpointStringError(
@@ -56,6 +61,26 @@ def _checked(spec: Spec, endpoint: Callable[..., Any]) -> Callable[..., Any]:
                 value=str(stdout),
             )
         return endpoint(reactor, stdin, stdout)
+
+    return build
+
+
+def _tcpClient(spec: Spec, endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """
+    Build a TCP client, refusing socket options this Twisted cannot set.
+    """
+
+    def build(reactor: Any, **values: Any) -> Any:
+        if not canReuseBinding():
+            for name in ("reuseAddress", "reusePort"):
+                if values[name]:
+                    raise spec.error(
+                        f"{name} needs a Twisted whose connectTCP takes "
+                        "twisted.internet.tcp.makeBinding, and this one does not",
+                        option=name,
+                        value="yes",
+                    )
+        return endpoint(reactor, **values)
 
     return build
 
@@ -134,9 +159,9 @@ hostServer = ServerParser(HOST_SERVER, HostServerEndpoint)
 stdioServer = ServerParser(
     STDIO_SERVER, _checked(STDIO_SERVER, StandardIOServerEndpoint)
 )
-tcp4Client = ClientParser(TCP4_CLIENT, TCP4ClientEndpoint)
-tcp6Client = ClientParser(TCP6_CLIENT, TCP6ClientEndpoint)
-hostClient = ClientParser(HOST_CLIENT, HostClientEndpoint)
+tcp4Client = ClientParser(TCP4_CLIENT, _tcpClient(TCP4_CLIENT, TCP4ClientEndpoint))
+tcp6Client = ClientParser(TCP6_CLIENT, _tcpClient(TCP6_CLIENT, TCP6ClientEndpoint))
+hostClient = ClientParser(HOST_CLIENT, _tcpClient(HOST_CLIENT, HostClientEndpoint))
 stdioClient = ClientParser(
     STDIO_CLIENT, _checked(STDIO_CLIENT, StandardIOClientEndpoint)
 )

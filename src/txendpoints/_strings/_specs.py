@@ -165,6 +165,20 @@ def _clientOptions(family: int | None) -> tuple[Option[Any], ...]:
             doc="Seconds before trying the next address while one is silent; "
             "0 tries one at a time.",
         ),
+        Option(
+            "reuseAddress",
+            BOOLEAN,
+            False,
+            doc="Set SO_REUSEADDR before binding bindAddress, so that a source "
+            "port still in TIME_WAIT can be bound again.",
+        ),
+        Option(
+            "reusePort",
+            BOOLEAN,
+            False,
+            doc="Set SO_REUSEPORT before binding bindAddress, so that several "
+            "sockets can share the source port.",
+        ),
     )
 
 

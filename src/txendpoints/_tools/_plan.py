@@ -8,10 +8,11 @@ TCP endpoints get one from their attributes; anything else gets its type.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from .._net import hostPort
-from .._strings._describe import Described
+from .._settings import Configured
+from .._strings._describe import describe, settingsValues, specOf
 from .._strings._quoting import escape
 from .._strings._spec import Spec
 from .._strings._values import PORT, Boolean, Duration, Host
@@ -78,8 +79,9 @@ def plan(endpoint: object, direction: str) -> str:
     @param direction: C{"server"} or C{"client"}.
     @return: One line.
     """
-    if isinstance(endpoint, Described):
-        return specPlan(endpoint._spec, endpoint._optionValues())
+    spec = specOf(endpoint)
+    if spec is not None:
+        return specPlan(spec, settingsValues(cast(Configured, endpoint)._settings))
     name = type(endpoint).__name__
     attrs = vars(endpoint) if hasattr(endpoint, "__dict__") else {}
     family = {"TCP4": "IPv4", "TCP6": "IPv6"}.get(name[:4])
@@ -107,8 +109,9 @@ def canonical(endpoint: object, args: list[str], kwargs: dict[str, str]) -> str:
     @return: L{describe} for ours; for others, the pieces re-quoted with
         the prefix in lower case.
     """
-    if isinstance(endpoint, Described):
-        return endpoint._spec.format(endpoint._optionValues())
+    spec = specOf(endpoint)
+    if spec is not None:
+        return describe(endpoint)
     pieces = [args[0].lower(), *(escape(a, positional=True) for a in args[1:])]
     pieces += [f"{escape(k, positional=True)}={escape(v)}" for k, v in kwargs.items()]
     return ":".join(pieces)
