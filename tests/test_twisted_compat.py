@@ -39,8 +39,8 @@ from txendpoints import (
     TCP6ClientEndpoint,
     TCP6ServerEndpoint,
 )
+from txendpoints._client._arguments import _hostText
 from txendpoints._client._attempt import _Attempt
-from txendpoints._client._endpoints import _hostText
 
 OURS: dict[str, Any] = {
     "TCP4ServerEndpoint": TCP4ServerEndpoint,

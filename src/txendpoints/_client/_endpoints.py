@@ -11,7 +11,6 @@ L{txendpoints._errors}.
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from twisted.internet import defer
@@ -35,77 +34,9 @@ from .._settings import (
     TCP4ClientSettings,
     TCP6ClientSettings,
 )
+from ._arguments import BindAddress, ConnectBinding, _bindPair, _hostText, binding
 from ._race import StaggeredAttempts, interleave
 from ._resolve import resolveHappily
-
-try:
-    # Twisted 26's makeBinding() result, which connectTCP takes as is.  Its
-    # class is private and there is no public way to recognize one: this is
-    # the only module that imports it.
-    from twisted.internet.interfaces import _Binding
-    from twisted.internet.tcp import makeBinding
-except ImportError:  # pragma: no cover - older Twisted
-
-    class _Binding:  # type: ignore[no-redef]
-        _address: str | None
-        _port: int
-        _reuseAddress: bool
-        _reusePort: bool
-
-    makeBinding = None  # type: ignore[assignment]
-
-
-BindAddress = str | bytes | tuple[str | bytes, int] | _Binding | None
-
-
-def _hostText(host: str | bytes) -> str:
-    """
-    Accept a host as text or as IDNA bytes, as Twisted's endpoints do.
-
-    @raise ValueError: If C{host} is bytes that are not IDNA.
-    """
-    if isinstance(host, bytes):
-        try:
-            host = host.decode("idna")
-        except UnicodeError:
-            raise ValueError(f"invalid host name: {host!r}") from None
-    host = unicodedata.normalize("NFC", host)
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    return host
-
-
-def _bindTuple(bindAddress: BindAddress) -> tuple[str, int] | _Binding | None:
-    """
-    Normalize a C{bindAddress} to Twisted's C{(host, port)} form; a
-    C{makeBinding} result stays as it is, for C{connectTCP} to apply its
-    socket options, as Twisted's endpoints do.
-    """
-    if bindAddress is None or isinstance(bindAddress, _Binding):
-        return bindAddress
-    if isinstance(bindAddress, (str, bytes)):
-        bindAddress = (bindAddress, 0)
-    host, port = bindAddress
-    if isinstance(host, bytes):
-        host = host.decode("ascii")
-    return host, int(port)
-
-
-def canReuseBinding() -> bool:
-    """
-    @return: Whether this Twisted's C{connectTCP} can set C{SO_REUSEADDR}
-        and C{SO_REUSEPORT} before binding (it takes C{makeBinding}).
-    """
-    return makeBinding is not None
-
-
-def _bindPair(bindAddress: tuple[str, int] | _Binding | None) -> tuple[str, int] | None:
-    """
-    The C{(host, port)} of a normalized C{bindAddress}.
-    """
-    if isinstance(bindAddress, _Binding):
-        return bindAddress._address or "", bindAddress._port
-    return bindAddress
 
 
 class _ClientEndpoint(Configured):
@@ -154,17 +85,7 @@ class _ClientEndpoint(Configured):
         """
         self._reactor = reactor
         self._hostGiven = host
-        bind = _bindTuple(bindAddress)
-        if isinstance(bind, _Binding):
-            reuseAddress = reuseAddress or bind._reuseAddress
-            reusePort = reusePort or bind._reusePort
-        elif reuseAddress or reusePort:
-            if makeBinding is None:
-                raise ValueError(
-                    "reuseAddress and reusePort need a Twisted whose connectTCP "
-                    "takes twisted.internet.tcp.makeBinding"
-                )
-            bind = makeBinding(*(bind or ("", 0)), reuseAddress, reusePort)
+        bind, reuseAddress, reusePort = binding(bindAddress, reuseAddress, reusePort)
         #: What connectTCP is given: a makeBinding result stays as it was.
         self._bindAddress = bind
         try:
@@ -207,7 +128,7 @@ class _ClientEndpoint(Configured):
         """
         return ADDRESS_CLASSES[self._families[0]]("TCP", host, self._port)
 
-    def _bindFor(self, address: IPAddress) -> tuple[str, int] | _Binding | None:
+    def _bindFor(self, address: IPAddress) -> ConnectBinding:
         return self._bindAddress
 
     def _noAddress(self, host: str) -> Exception:

@@ -9,6 +9,8 @@ reading on the other and memory stays bounded; end of input on one side
 becomes a half-close of the other; what was read from a side is flushed to
 the other before it is closed.  L{txendpoints._relay._service.RelayService}
 listens, and on stop gives open relays a grace period to finish.
+
+It may import the string layer and everything below it.
 """
 
 from __future__ import annotations

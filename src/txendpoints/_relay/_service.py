@@ -1,5 +1,8 @@
 """
 The relay as a service: for C{txendpoints relay} and C{twist tx-relay}.
+
+It may import the rest of L{txendpoints._relay}, the string layer and
+everything below it.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ that Twisted cannot set (C{IPV6_V6ONLY}, C{SO_REUSEPORT}) or a scoped IPv6
 literal; then we create, configure, bind and listen on the socket ourselves
 and hand it to C{reactor.adoptStreamPort}.  Several addresses are listened on
 in turn and gathered into one L{ListeningPorts}.
+
+It may import L{txendpoints._errors} and L{txendpoints._net}.
 """
 
 from __future__ import annotations

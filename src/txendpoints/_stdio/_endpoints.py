@@ -8,6 +8,9 @@ The transport is L{txendpoints._stdio._transport._StandardIO}, Twisted's
 C{StandardIO} with its endpoint-facing gaps filled; this module adds the
 listening port, the client, and the rule that one descriptor serves one
 connection at a time.
+
+It may import L{txendpoints._stdio._transport}, L{txendpoints._settings}
+and L{txendpoints._errors}.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from collections.abc import Callable
 from weakref import WeakKeyDictionary
 
 from twisted.internet import defer
-from twisted.internet._posixstdio import PipeAddress
 from twisted.internet.defer import Deferred
 from twisted.internet.error import (
     CannotListenError,
@@ -38,7 +40,7 @@ from twisted.internet.interfaces import (
 from zope.interface import implementer
 
 from .._settings import Configured, StdioClientSettings, StdioServerSettings
-from ._transport import _StandardIO
+from ._transport import PipeAddress, _StandardIO
 
 # Which descriptors are in use by a live standard-I/O connection, per
 # reactor: a second reader registered on the same descriptor would steal

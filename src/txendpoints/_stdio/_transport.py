@@ -12,6 +12,8 @@ is disconnected at end of input, always ends in C{connectionLost} once both
 halves are gone, puts each descriptor back in the blocking mode it found
 it in, and on C{loseWriteConnection} lets go of the output descriptor so
 that its reader sees end of file.
+
+It may import only Twisted and the standard library.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-# The POSIX module by name: we subclass the POSIX StandardIO (fcntl and pipe
-# readers below are POSIX too), and through twisted.internet.stdio type
-# checkers see the Windows class.
+# The POSIX module by name, its only import in this package: we subclass
+# the POSIX StandardIO (fcntl and pipe readers below are POSIX too), and
+# through the public twisted.internet.stdio type checkers see the Windows
+# classes.  PipeAddress is re-exported for the endpoints.
+from twisted.internet._posixstdio import PipeAddress as PipeAddress
 from twisted.internet._posixstdio import StandardIO
 from twisted.internet.abstract import FileDescriptor
 from twisted.internet.error import ConnectionAborted, ConnectionDone

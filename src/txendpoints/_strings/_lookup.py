@@ -12,6 +12,8 @@ code, so every string gives the same endpoint as with Twisted's functions.
 Our tokenizer gives exactly what Twisted's gives, but it rejects a trailing
 lone backslash (Twisted raises C{RuntimeError}) and, for our own prefixes,
 a keyword given twice (Twisted silently keeps the last one).
+
+It may import the rest of the string layer and everything below it.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ The endpoint-string plugin objects: one per prefix and direction.
 Each parser checks its arguments against the prefix's L{Spec} and builds
 the endpoint; Twisted's C{serverFromString} and C{clientFromString} find them
 through the dropin in C{twisted/plugins/txendpoints_endpoints.py}.
+
+It may import the rest of the string layer and the endpoint layers below.
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ from twisted.internet.interfaces import (
 from twisted.plugin import IPlugin
 from zope.interface import implementer
 
+from .._client._arguments import canReuseBinding
 from .._client._endpoints import (
     HostClientEndpoint,
     TCP4ClientEndpoint,
     TCP6ClientEndpoint,
-    canReuseBinding,
 )
 from .._errors import EndpointStringError
 from .._server._endpoints import (

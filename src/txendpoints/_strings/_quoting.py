@@ -1,6 +1,8 @@
 """
 Twisted's endpoint-string quoting: writing values so its tokenizer gives them
 back, and spotting an IPv6 literal it cut apart at unescaped colons.
+
+It may import only L{txendpoints._net}.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ checked and written back.
 A L{Kind} raises L{InvalidValue} with the end of a sentence ("is not a number
 from 0 to 65535"); L{txendpoints._strings._spec.Spec} turns that into an
 L{txendpoints.EndpointStringError} naming the prefix and the option.
+
+It may import only L{txendpoints._net}.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ for them); plugins come from the same lookup table as our
 C{serverFromString}.  Options come from our L{Spec}s, from this table, or
 from the signature of the plugin's parsing method; the providing
 distribution from the installed distributions' file lists.
+
+The top layer: it may import every layer below it.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 The C{txendpoints} command.
 
 Each subcommand registers itself in L{_buildParser} and is run by L{main}.
+
+The top layer: it may import every layer below it.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ What an endpoint would do, in one line, for C{txendpoints check}.
 For our endpoints the line comes from the L{Spec} and the option values
 alone, so prefixes added later get a plan without code here.  Twisted's
 TCP endpoints get one from their attributes; anything else gets its type.
+
+The top layer: it may import every layer below it.
 """
 
 from __future__ import annotations
