@@ -27,7 +27,14 @@ except ImportError:  # pragma: no cover - older Twisted
     makeBinding = None  # type: ignore[assignment]
 
 
-BindAddress = str | bytes | tuple[str | bytes, int] | _Binding | None
+BindAddress = (
+    str
+    | bytes
+    | tuple[str | bytes, int]
+    | tuple[str | bytes, int, int, int]
+    | _Binding
+    | None
+)
 
 #: What C{connectTCP} is given as its C{bindAddress}.
 ConnectBinding = tuple[str, int] | _Binding | None
@@ -54,15 +61,26 @@ def _bindTuple(bindAddress: BindAddress) -> tuple[str, int] | _Binding | None:
     """
     Normalize a C{bindAddress} to Twisted's C{(host, port)} form; a
     C{makeBinding} result stays as it is, for C{connectTCP} to apply its
-    socket options, as Twisted's endpoints do.
+    socket options, as Twisted's endpoints do.  The IPv6 4-tuple
+    C{(host, port, flowinfo, scopeid)} that C{connectTCP} also takes keeps
+    its scope as the host's zone.
+
+    @raise ValueError: For a tuple of any other length.
     """
     if bindAddress is None or isinstance(bindAddress, _Binding):
         return bindAddress
     if isinstance(bindAddress, (str, bytes)):
         bindAddress = (bindAddress, 0)
-    host, port = bindAddress
+    if len(bindAddress) not in (2, 4):
+        raise ValueError(
+            f"bindAddress {bindAddress!r} is neither a host, a (host, port) "
+            "tuple, a (host, port, flowinfo, scopeid) tuple nor a makeBinding result"
+        )
+    host, port = bindAddress[0], bindAddress[1]
     if isinstance(host, bytes):
         host = host.decode("ascii")
+    if len(bindAddress) == 4 and bindAddress[3] and "%" not in host:
+        host = f"{host}%{bindAddress[3]}"
     return host, int(port)
 
 
