@@ -7,8 +7,6 @@ L{describe}.
 
 from __future__ import annotations
 
-from typing import Any
-
 import attrs
 from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.testing import MemoryReactorClock
@@ -20,96 +18,13 @@ from txendpoints import (
     TCP4ServerEndpoint,
     clientFromString,
     describe,
-    serverFromString,
 )
 from txendpoints._settings import Configured, TCP4ServerSettings
-from txendpoints._strings._describe import SPEC_OF_SETTINGS, settingsValues
-from txendpoints._strings._specs import SPECS
 
 try:
     from twisted.internet.tcp import makeBinding
 except ImportError:  # pragma: no cover - older Twisted
     makeBinding = None  # type: ignore[assignment]
-
-#: For each prefix and direction, a string that sets every option to
-#: something other than its default.
-EVERY_OPTION: dict[tuple[str, str], str] = {
-    ("tx-tcp4", "server"): "tx-tcp4:8080:backlog=7:interface=127.0.0.2:reusePort=yes",
-    ("tx-tcp6", "server"): (
-        "tx-tcp6:8080:backlog=7:interface=\\:\\:2:ipv6Only=no:reusePort=yes"
-    ),
-    ("tx-host", "server"): (
-        "tx-host:8080:backlog=7:interface=localhost:ipv6Only=yes:reusePort=yes"
-    ),
-    ("tx-stdio", "server"): "tx-stdio:stdin=3:stdout=4",
-    ("tx-tcp4", "client"): (
-        "tx-tcp4:example.org:443:timeout=7.5:bindAddress=192.0.2.1\\:4000"
-        ":attemptDelay=0.5:reuseAddress=yes:reusePort=yes"
-    ),
-    ("tx-tcp6", "client"): (
-        "tx-tcp6:example.org:443:timeout=7.5:bindAddress=[2001\\:db8\\:\\:1]\\:4000"
-        ":attemptDelay=0.5:reuseAddress=yes:reusePort=yes"
-    ),
-    ("tx-host", "client"): (
-        "tx-host:example.org:443:timeout=7.5:bindAddress=192.0.2.1"
-        ":attemptDelay=0.5:reuseAddress=yes:reusePort=yes"
-        ":resolutionDelay=0.2:preferIPv6=no"
-    ),
-    ("tx-stdio", "client"): "tx-stdio:stdin=3:stdout=4",
-}
-
-
-def build(direction: str, text: str) -> Any:
-    reactor = MemoryReactorClock()
-    if direction == "server":
-        return serverFromString(reactor, text), reactor
-    return clientFromString(reactor, text), reactor
-
-
-class SpecOfSettingsTests(SynchronousTestCase):
-    """
-    Every settings class belongs to exactly one spec, field for option.
-    """
-
-    def test_everySpecHasSettings(self) -> None:
-        self.assertEqual(
-            sorted((s.prefix, s.direction) for s in SPEC_OF_SETTINGS.values()),
-            sorted(SPECS),
-        )
-
-    def test_fieldsAreOptions(self) -> None:
-        """
-        A field with no option would be dropped by L{describe}; an option
-        with no field would be dropped by the endpoint.
-        """
-        for settingsType, spec in SPEC_OF_SETTINGS.items():
-            fields = [f.name for f in attrs.fields(settingsType)]
-            self.assertEqual(
-                sorted(fields), sorted(o.name for o in spec.options), settingsType
-            )
-            self.assertEqual(getattr(settingsType, "prefix", None), spec.prefix)
-
-    def test_everyFieldSurvives(self) -> None:
-        """
-        Every field set away from its default comes back from describe ->
-        parse, for every prefix in both directions.
-        """
-        if makeBinding is None:
-            raise SkipTest("client reuse options need makeBinding")
-        self.assertEqual(sorted(EVERY_OPTION), sorted(SPECS))
-        for (prefix, direction), text in EVERY_OPTION.items():
-            endpoint = build(direction, text)[0]
-            settings = endpoint._settings
-            for field in attrs.fields(type(settings)):
-                self.assertNotEqual(
-                    getattr(settings, field.name),
-                    field.default,
-                    f"{prefix} {direction}: {field.name} is at its default",
-                )
-            again = build(direction, describe(endpoint))[0]
-            self.assertEqual(again._settings, settings, text)
-            self.assertEqual(settingsValues(again._settings), settingsValues(settings))
-
 
 class ConfiguredTests(SynchronousTestCase):
     """
