@@ -26,6 +26,7 @@ try:
 except ImportError:  # pragma: no cover - older Twisted
     makeBinding = None  # type: ignore[assignment]
 
+
 class ConfiguredTests(SynchronousTestCase):
     """
     L{Configured} derives C{==}, C{hash} and C{repr} from the settings.
@@ -103,3 +104,35 @@ class ConfiguredTests(SynchronousTestCase):
         endpoint = TCP4ServerEndpoint(MemoryReactorClock(), 80, 5)
         self.assertEqual(repr(endpoint), "<TCP4ServerEndpoint tx-tcp4:80:backlog=5>")
         self.assertIsInstance(endpoint._settings, TCP4ServerSettings)
+
+
+class OldTwistedTests(SynchronousTestCase):
+    """
+    On a Twisted whose C{connectTCP} takes no C{makeBinding}, the reuse
+    options are refused, never silently dropped.
+    """
+
+    def test_refused(self) -> None:
+        from txendpoints import EndpointStringError
+        from txendpoints._client import _arguments
+
+        self.patch(_arguments, "makeBinding", None)
+        reactor = MemoryReactorClock()
+        error = self.assertRaises(
+            EndpointStringError,
+            clientFromString,
+            reactor,
+            "tx-tcp4:example.org:80:reusePort=yes",
+        )
+        self.assertEqual((error.prefix, error.option), ("tx-tcp4", "reusePort"))
+        self.assertIn("makeBinding", str(error))
+        self.assertRaises(
+            ValueError,
+            TCP4ClientEndpoint,
+            reactor,
+            "example.org",
+            80,
+            reuseAddress=True,
+        )
+        # Without them nothing changes.
+        clientFromString(reactor, "tx-tcp4:example.org:80:bindAddress=192.0.2.1")
