@@ -1,5 +1,6 @@
 """
-Tests for L{txendpoints._client._race}: the staggered-attempts engine.
+Tests for L{txendpoints._client._race}: the staggered-attempts engine.  The
+stand-in protocol's own behaviour is tested in L{tests.test_client_attempt}.
 """
 
 from __future__ import annotations
@@ -14,12 +15,10 @@ from twisted.internet.error import (
     NoProtocol,
     TimeoutError,
 )
-from twisted.internet.interfaces import IHalfCloseableProtocol, IHandshakeListener
 from twisted.internet.protocol import Factory, Protocol, connectionDone
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
-from zope.interface import implementer
 
 from txendpoints import ConnectAttemptsError
 from txendpoints._client._race import (
@@ -221,83 +220,6 @@ class StaggeredAttemptsTests(SynchronousTestCase):
         early.makeConnection(transport)
         self.assertTrue(transport.disconnecting)
         self.assertEqual(len(self.factory.built), 1)
-
-    def test_halfCloseProvided(self) -> None:
-        """
-        The stand-in protocol provides L{IHalfCloseableProtocol} when the
-        user's protocol does, so the transport tells it about half-closes.
-        """
-
-        @implementer(IHalfCloseableProtocol)
-        class Half(Recorder):
-            def readConnectionLost(self) -> None:
-                self.events.append("readLost")
-
-            def writeConnectionLost(self) -> None:
-                self.events.append("writeLost")
-
-        self.factory.buildProtocol = lambda addr: Half()  # type: ignore[method-assign]
-        race = self.race()
-        race.add([V4A])
-        race.finish(lambda: AssertionError())
-        outer = self.reactor.tcpClients[0][2]
-        standIn: Any = outer.buildProtocol(V4A)
-        self.assertFalse(IHalfCloseableProtocol.providedBy(standIn))
-        standIn.makeConnection(StringTransport())
-        self.assertTrue(IHalfCloseableProtocol.providedBy(standIn))
-        standIn.dataReceived(b"x")
-        standIn.readConnectionLost()
-        standIn.writeConnectionLost()
-        standIn.connectionLost(Failure(Exception()))
-        proto: Any = self.successResultOf(race.deferred)
-        self.assertEqual(proto.events, ["made", b"x", "readLost", "writeLost", "lost"])
-        self.assertEqual(standIn.logPrefix(), "Half")
-
-    def test_everyInterfaceProvided(self) -> None:
-        """
-        A protocol that provides several of the optional interfaces has
-        each of them provided by the stand-in, not just the last.
-        """
-
-        @implementer(IHalfCloseableProtocol, IHandshakeListener)
-        class Both(Recorder):
-            def readConnectionLost(self) -> None:
-                self.events.append("readLost")
-
-            def writeConnectionLost(self) -> None:
-                self.events.append("writeLost")
-
-            def handshakeCompleted(self) -> None:
-                self.events.append("handshake")
-
-        self.factory.buildProtocol = lambda addr: Both()  # type: ignore[method-assign]
-        race = self.race()
-        race.add([V4A])
-        race.finish(lambda: AssertionError())
-        standIn: Any = self.reactor.tcpClients[0][2].buildProtocol(V4A)
-        standIn.makeConnection(StringTransport())
-        self.assertTrue(IHalfCloseableProtocol.providedBy(standIn))
-        self.assertTrue(IHandshakeListener.providedBy(standIn))
-        standIn.handshakeCompleted()
-        standIn.readConnectionLost()
-        proto: Any = self.successResultOf(race.deferred)
-        self.assertEqual(proto.events, ["made", "handshake", "readLost"])
-
-    def test_transportLogPrefix(self) -> None:
-        """
-        A transport that took its log prefix from the stand-in (as Twisted's
-        TCP client does, between C{buildProtocol} and C{makeConnection})
-        names the user's protocol once it wins.
-        """
-        race = self.race()
-        race.add([V4A])
-        race.finish(lambda: AssertionError())
-        standIn: Any = self.reactor.tcpClients[0][2].buildProtocol(V4A)
-        transport: Any = StringTransport()
-        transport.logstr = f"{type(standIn).__name__},client"
-        standIn.makeConnection(transport)
-        self.successResultOf(race.deferred)
-        self.assertEqual(transport.logstr, "Recorder,client")
 
     def test_factoryStoppedWithWinner(self) -> None:
         race = self.race()
@@ -510,3 +432,59 @@ class StaggeredAttemptsTests(SynchronousTestCase):
         race.fail(Failure(ValueError("x")))
         self.failureResultOf(race.deferred, ValueError)
         self.assertTrue(self.reactor.connectors[0].stoppedConnecting)
+
+    def test_loneAddressNoTimer(self) -> None:
+        """
+        A single address given with the finish starts at once and arms no
+        attempt delay, since nothing follows it.
+        """
+        race = self.race(timeout=None)
+        race.finish(lambda: AssertionError(), [V4A])
+        self.assertEqual(self.hosts(), ["192.0.2.1"])
+        self.assertEqual(self.reactor.getDelayedCalls(), [])
+        refuse(self.reactor, 0)
+        self.failureResultOf(race.deferred, ConnectionRefusedError)
+
+    def test_lastAddressesWithFinish(self) -> None:
+        """
+        Addresses given with the finish follow those added before, and the
+        last of them arms no attempt delay.
+        """
+        race = self.race(timeout=None)
+        race.add([V4A])
+        race.finish(lambda: AssertionError(), [V4A, V4B])
+        self.assertEqual(self.hosts(), ["192.0.2.1"])
+        self.reactor.advance(0.25)
+        self.assertEqual(self.hosts(), ["192.0.2.1", "192.0.2.2"])
+        self.assertEqual(self.reactor.getDelayedCalls(), [])
+        refuse(self.reactor, 1)
+        refuse(self.reactor, 0)
+        error = self.failureResultOf(race.deferred, ConnectAttemptsError).value
+        self.assertEqual([a for a, f in error.failures], [V4B, V4A])
+
+    def test_finishEndsTheDelay(self) -> None:
+        """
+        A finish that leaves nothing to start cancels the running attempt
+        delay: it has nothing to release.
+        """
+        race = self.race(timeout=None)
+        race.add([V4A])
+        self.assertEqual(len(self.reactor.getDelayedCalls()), 1)
+        race.finish(lambda: AssertionError())
+        self.assertEqual(self.reactor.getDelayedCalls(), [])
+        self.assertNoResult(race.deferred)
+        refuse(self.reactor, 0)
+        self.failureResultOf(race.deferred, ConnectionRefusedError)
+
+    def test_finishAfterEveryFailure(self) -> None:
+        """
+        When every attempt failed before the finish, the finish ends the
+        race.
+        """
+        race = self.race()
+        race.add([V4A, V4B])
+        refuse(self.reactor, 0)
+        refuse(self.reactor, 1)
+        self.assertNoResult(race.deferred)
+        race.finish(lambda: AssertionError())
+        self.failureResultOf(race.deferred, ConnectAttemptsError)

@@ -214,8 +214,10 @@ class _ClientEndpoint(Described):
         version = addressFamily(host)
         if version is not None:
             if version in self._families:
-                race.add([ADDRESS_CLASSES[version]("TCP", host, self._port)])
-                race.finish(lambda: self._noAddress(host))
+                race.finish(
+                    lambda: self._noAddress(host),
+                    [ADDRESS_CLASSES[version]("TCP", host, self._port)],
+                )
             else:
                 race.fail(
                     makeFailure(
@@ -230,8 +232,9 @@ class _ClientEndpoint(Described):
         self._needResolver(host)
         d = resolve(self._reactor, host, self._port, self._families)
         race.onEnd(d.cancel)
-        d.addCallback(race.add)
-        d.addCallback(lambda _: race.finish(lambda: self._noAddress(host)))
+        d.addCallback(
+            lambda addresses: race.finish(lambda: self._noAddress(host), addresses)
+        )
         d.addErrback(lambda f: None if race.over else race.fail(f))
 
 
