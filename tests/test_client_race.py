@@ -488,3 +488,44 @@ class StaggeredAttemptsTests(SynchronousTestCase):
         self.assertNoResult(race.deferred)
         race.finish(lambda: AssertionError())
         self.failureResultOf(race.deferred, ConnectAttemptsError)
+
+    def test_synchronousFailuresLoop(self) -> None:
+        """
+        A thousand addresses that each fail inside C{connectTCP} are tried
+        one after the other in a loop, not by recursion.
+        """
+
+        def connectTCP(*args: Any, **kwargs: Any) -> Any:
+            raise ConnectError(string="no route")
+
+        self.reactor.connectTCP = connectTCP  # type: ignore[method-assign]
+        addresses = [
+            IPv4Address("TCP", f"10.0.{i // 256}.{i % 256}", 80) for i in range(1000)
+        ]
+        race = self.race()
+        race.add(addresses)
+        race.finish(lambda: AssertionError())
+        error = self.failureResultOf(race.deferred, ConnectAttemptsError).value
+        self.assertEqual([a for a, f in error.failures], addresses)
+
+    def test_synchronousReportsLoop(self) -> None:
+        """
+        So are a thousand whose connector reports the failure before
+        C{connectTCP} returns.
+        """
+        original = self.reactor.connectTCP
+
+        def connectTCP(host: str, port: int, factory: Any, *a: Any, **kw: Any) -> Any:
+            connector = original(host, port, factory, *a, **kw)
+            factory.clientConnectionFailed(connector, Failure(ConnectionRefusedError()))
+            return connector
+
+        self.reactor.connectTCP = connectTCP  # type: ignore[method-assign]
+        addresses = [
+            IPv4Address("TCP", f"10.0.{i // 256}.{i % 256}", 80) for i in range(1000)
+        ]
+        race = self.race()
+        race.add(addresses)
+        race.finish(lambda: AssertionError())
+        error = self.failureResultOf(race.deferred, ConnectAttemptsError).value
+        self.assertEqual(len(error.failures), 1000)
