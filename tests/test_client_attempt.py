@@ -23,6 +23,7 @@ from twisted.internet.interfaces import (
     IHandshakeListener,
     IProtocol,
 )
+from twisted.internet.protocol import Factory
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
@@ -372,3 +373,31 @@ class LayeringTests(SynchronousTestCase):
             for alias in node.names
         ]
         self.assertEqual([m for m in imported if "_race" in m], [])
+
+
+class FactoryStartTests(SynchronousTestCase):
+    """
+    A user's factory that cannot start.
+    """
+
+    def test_startFactoryRaises(self) -> None:
+        """
+        A L{Factory} whose C{startFactory} raises fails the claimed
+        L{Deferred} with that error, drops the connection, and is not
+        stopped, since it never started.
+        """
+
+        class Unstartable(Factory):
+            protocol = Recorder
+
+            def startFactory(self) -> None:
+                raise ZeroDivisionError()
+
+        won: Deferred[IProtocol] = Deferred()
+        attempt = _Attempt(V4A, Unstartable(), lambda a, f: None, lambda a: won)
+        standIn: Any = attempt.buildProtocol(V4A)
+        transport = StringTransport()
+        standIn.makeConnection(transport)
+        self.failureResultOf(won, ZeroDivisionError)
+        self.assertTrue(transport.disconnecting)
+        attempt.doStop()

@@ -529,3 +529,30 @@ class StaggeredAttemptsTests(SynchronousTestCase):
         race.finish(lambda: AssertionError())
         error = self.failureResultOf(race.deferred, ConnectAttemptsError).value
         self.assertEqual(len(error.failures), 1000)
+
+    def test_factoryStartRaises(self) -> None:
+        """
+        A factory whose C{doStart} raises fails the race at once with that
+        error, even with no deadline; nothing is left running and no later
+        connection starts it again.
+        """
+
+        class Unstartable(CountingFactory):
+            def doStart(self) -> None:
+                self.starts += 1
+                raise ZeroDivisionError()
+
+        self.factory = Unstartable()
+        race = self.race(timeout=None)
+        race.add([V4A, V4B])
+        race.finish(lambda: AssertionError())
+        self.reactor.advance(0.25)
+        transport = accept(self.reactor, 0)
+        self.failureResultOf(race.deferred, ZeroDivisionError)
+        self.assertTrue(transport.disconnecting)
+        self.assertTrue(self.reactor.connectors[1].stoppedConnecting)
+        self.assertEqual(self.reactor.getDelayedCalls(), [])
+        accept(self.reactor, 1)
+        self.assertEqual((self.factory.starts, self.factory.built), (1, []))
+        self.reactor.tcpClients[0][2].doStop()
+        self.assertEqual(self.factory.stops, 0)

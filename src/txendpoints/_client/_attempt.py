@@ -209,9 +209,11 @@ class _Attempt(ClientFactory):
         if won is None:
             _drop(transport)
             return
-        self._factory.doStart()
-        self._started = True
         try:
+            # A factory that cannot start fails the race it won; nothing
+            # else is left to start it again.
+            self._factory.doStart()
+            self._started = True
             wrapped = self._factory.buildProtocol(
                 standIn.address or transport.getPeer()
             )
