@@ -10,13 +10,17 @@ from typing import Any
 
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.error import DNSLookupError
+from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.testing import MemoryReactorClock
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
+from txendpoints import ConnectAttemptsError, HostClientEndpoint
 from txendpoints._client._resolve import resolveHappily
 from txendpoints._net import IPAddress
 from txendpoints.testing import FakeResolver
+
+from .test_client_race import refuse
 
 BOTH = ["2001:db8::1", "192.0.2.1", "2001:db8::2", "192.0.2.2"]
 
@@ -167,3 +171,90 @@ class ResolveHappilyTests(SynchronousTestCase):
         self.assertEqual([r.cancelled for r in resolver.resolutions], [True, False])
         self.assertEqual(self.reactor.getDelayedCalls(), [])
         self.assertEqual(self.sink.events, [])
+
+
+class HalfBroken(FakeResolver):
+    """
+    A L{FakeResolver} that raises for the families in C{broken}.
+    """
+
+    def __init__(self, clock: Any, answers: Any, broken: tuple[type, ...]) -> None:
+        super().__init__(clock, answers)
+        self.broken = broken
+
+    def resolveHostName(  # type: ignore[override]
+        self, receiver: Any, hostName: str, *a: Any, **kw: Any
+    ) -> Any:
+        types = tuple(kw.get("addressTypes") or ())
+        if any(t in self.broken for t in types):
+            raise DNSLookupError(f"broken for {types[0].__name__}")
+        return super().resolveHostName(receiver, hostName, *a, **kw)
+
+
+class FailedQueryTests(SynchronousTestCase):
+    """
+    RFC 8305 section 3: a query that fails is a negative answer for its
+    family; the other family goes on.
+    """
+
+    def setUp(self) -> None:
+        self.reactor = MemoryReactorClock()
+        self.sink = Sink()
+
+    def resolve(self, broken: tuple[type, ...]) -> None:
+        self.reactor.installNameResolver(
+            HalfBroken(self.reactor, {"h.example": BOTH}, broken)
+        )
+        resolveHappily(
+            self.reactor,
+            self.sink,
+            "h.example",
+            80,
+            (6, 4),
+            0.05,
+            lambda: DNSLookupError("none"),
+        )
+
+    def test_preferredFamilyRaises(self) -> None:
+        self.resolve((IPv6Address,))
+        self.assertEqual(self.sink.failures, [])
+        self.assertEqual(self.sink.events, [("finish", ["192.0.2.1", "192.0.2.2"])])
+
+    def test_otherFamilyRaises(self) -> None:
+        self.resolve((IPv4Address,))
+        self.assertEqual(self.sink.failures, [])
+        self.assertEqual(
+            self.sink.events, [("add", ["2001:db8::1", "2001:db8::2"]), ("finish", [])]
+        )
+
+    def test_everyFamilyRaises(self) -> None:
+        """
+        Only when every family failed is there no address; the error is
+        the resolver's.
+        """
+        self.resolve((IPv6Address, IPv4Address))
+        self.assertEqual(self.sink.events, [("finish", [])])
+        assert self.sink.noAddresses is not None
+        self.assertEqual(
+            str(self.sink.noAddresses()), "DNS lookup failed: broken for IPv6Address."
+        )
+
+    def test_connectGoesOn(self) -> None:
+        """
+        Through C{HostClientEndpoint}: an AAAA query that raises leaves the
+        IPv4 attempts to connect, and when they fail the error is theirs.
+        """
+        self.reactor.installNameResolver(
+            HalfBroken(self.reactor, {"h.example": BOTH}, (IPv6Address,))
+        )
+        d = HostClientEndpoint(self.reactor, "h.example", 80).connect(
+            Factory.forProtocol(Protocol)
+        )
+        self.assertEqual([c[0] for c in self.reactor.tcpClients], ["192.0.2.1"])
+        refuse(self.reactor, 0)
+        refuse(self.reactor, 1)
+        error = self.failureResultOf(d, ConnectAttemptsError).value
+        self.assertEqual(
+            [a.host for a, f in error.failures], ["192.0.2.1", "192.0.2.2"]
+        )
+        self.assertEqual(self.reactor.getDelayedCalls(), [])

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from twisted.internet.defer import fail
 from twisted.internet.interfaces import IDelayedCall
 from twisted.python.failure import Failure
 
@@ -108,12 +109,28 @@ class _HappyResolution:
         # The other family's addresses, while the preferred one is awaited.
         self._held: list[IPAddress] = []
         self._timer: IDelayedCall | None = None
+        # The first query's failure, to fail with if no family answers.
+        self._failure: Failure | None = None
         race.onEnd(self._stopTimer)
         for family in families:
-            d = resolve(reactor, host, port, (family,))
+            try:
+                d = resolve(reactor, host, port, (family,))
+            except Exception:
+                d = fail()
             race.onEnd(d.cancel)
-            d.addCallback(self._answer, family)
-            d.addErrback(lambda f: None if race.over else race.fail(f))
+            d.addCallbacks(
+                self._answer,
+                self._noAnswer,
+                callbackArgs=(family,),
+                errbackArgs=(family,),
+            )
+
+    def _noAnswer(self, reason: Failure, family: int) -> None:
+        # RFC 8305 section 3: a failed query is a negative answer for its
+        # family; the other goes on.
+        if self._failure is None:
+            self._failure = reason
+        self._answer([], family)
 
     def _answer(self, addresses: list[IPAddress], family: int) -> None:
         if self._race.over:
@@ -128,9 +145,15 @@ class _HappyResolution:
         self._stopTimer()
         released, self._held = addresses + self._held, []
         if len(self._answered) == len(self._families):
-            self._race.finish(self._noAddress, released)
+            self._race.finish(self._noAddressError, released)
         elif released:
             self._race.add(released)
+
+    def _noAddressError(self) -> Exception:
+        if self._failure is not None and isinstance(self._failure.value, Exception):
+            # More telling than "no address" when the resolver said why.
+            return self._failure.value
+        return self._noAddress()
 
     def _release(self) -> None:
         self._timer = None
