@@ -9,7 +9,7 @@ import ast
 import inspect
 from typing import Any
 
-from twisted.internet.address import IPv4Address
+from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.defer import Deferred
 from twisted.internet.error import (
     ConnectError,
@@ -401,3 +401,23 @@ class FactoryStartTests(SynchronousTestCase):
         self.failureResultOf(won, ZeroDivisionError)
         self.assertTrue(transport.disconnecting)
         attempt.doStop()
+
+
+class ZoneTests(SynchronousTestCase):
+    """
+    An IPv6 zone a resolver gives only as C{scopeID} reaches C{connectTCP}.
+    """
+
+    def test_scopeID(self) -> None:
+        reactor = MemoryReactorClock()
+        scoped = IPv6Address("TCP", "fe80::1", 80, 0, 2)
+        attempt = _Attempt(scoped, CountingFactory(), lambda a, f: None, lambda a: None)
+        attempt.connect(reactor, None, None)
+        self.assertEqual(reactor.tcpClients[0][:2], ("fe80::1%2", 80))
+
+    def test_zoneInHost(self) -> None:
+        reactor = MemoryReactorClock()
+        scoped = IPv6Address("TCP", "fe80::1%lo", 80, 0, 1)
+        attempt = _Attempt(scoped, CountingFactory(), lambda a, f: None, lambda a: None)
+        attempt.connect(reactor, None, None)
+        self.assertEqual(reactor.tcpClients[0][:2], ("fe80::1%lo", 80))

@@ -258,3 +258,29 @@ class FailedQueryTests(SynchronousTestCase):
             [a.host for a, f in error.failures], ["192.0.2.1", "192.0.2.2"]
         )
         self.assertEqual(self.reactor.getDelayedCalls(), [])
+
+
+class ScopeIDTests(SynchronousTestCase):
+    """
+    A resolver that gives an IPv6 zone only as C{scopeID}.
+    """
+
+    def test_zoneKept(self) -> None:
+        reactor = MemoryReactorClock()
+
+        class Scoped(FakeResolver):
+            def resolveHostName(  # type: ignore[override]
+                self, receiver: Any, hostName: str, *a: Any, **kw: Any
+            ) -> Any:
+                receiver.resolutionBegan(None)
+                if IPv6Address in (kw.get("addressTypes") or ()):
+                    receiver.addressResolved(IPv6Address("TCP", "fe80::1", 80, 0, 3))
+                receiver.resolutionComplete()
+
+        reactor.installNameResolver(Scoped(reactor, {}))
+        d = HostClientEndpoint(reactor, "h.example", 80).connect(
+            Factory.forProtocol(Protocol)
+        )
+        self.assertEqual([c[0] for c in reactor.tcpClients], ["fe80::1%3"])
+        d.cancel()
+        self.failureResultOf(d)

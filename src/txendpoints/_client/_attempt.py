@@ -30,7 +30,7 @@ from twisted.python.failure import Failure
 from zope.interface import alsoProvides
 
 from .._errors import makeFailure
-from .._net import IPAddress
+from .._net import IPAddress, scopedHost
 
 #: The optional protocol interfaces a transport looks for on its protocol.
 _OPTIONAL = (IHalfCloseableProtocol, IFileDescriptorReceiver, IHandshakeListener)
@@ -145,7 +145,9 @@ class _Attempt(ClientFactory):
         """
         try:
             self.connector = reactor.connectTCP(
-                self.address.host,
+                # A resolver may give the zone only as scopeID, which
+                # connectTCP ignores.
+                scopedHost(self.address),
                 self.address.port,
                 self,
                 timeout=timeout,
