@@ -16,11 +16,16 @@ from twisted.internet.error import (
     TimeoutError,
 )
 from twisted.internet.protocol import Factory, Protocol, connectionDone
-from twisted.internet.testing import MemoryReactorClock, StringTransport
+from twisted.internet.testing import MemoryReactor, MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
-from txendpoints import ConnectAttemptsError
+from txendpoints import (
+    ConnectAttemptsError,
+    HostClientEndpoint,
+    TCP4ClientEndpoint,
+    TCP6ClientEndpoint,
+)
 from txendpoints._client._race import (
     StaggeredAttempts,
     clampAttemptDelay,
@@ -556,3 +561,47 @@ class StaggeredAttemptsTests(SynchronousTestCase):
         self.assertEqual((self.factory.starts, self.factory.built), (1, []))
         self.reactor.tcpClients[0][2].doStop()
         self.assertEqual(self.factory.stops, 0)
+
+
+class NoClockTests(SynchronousTestCase):
+    """
+    A race to an address literal needs no clock, as Twisted's endpoints
+    need only C{IReactorTCP}: C{connectTCP}'s own timeout is the deadline.
+    """
+
+    def test_literalWithoutClock(self) -> None:
+        for cls, host in [
+            (TCP4ClientEndpoint, "127.0.0.1"),
+            (TCP6ClientEndpoint, "::1"),
+            (HostClientEndpoint, "::1"),
+        ]:
+            reactor = MemoryReactor()
+            factory = CountingFactory()
+            d = cls(reactor, host, 80, timeout=5).connect(factory)
+            self.assertEqual(
+                [c[:2] + c[3:4] for c in reactor.tcpClients], [(host, 80, 5)]
+            )
+            accept(reactor, 0)  # type: ignore[arg-type]
+            self.assertIs(self.successResultOf(d), factory.built[0])
+
+    def test_literalTimeoutIsTheConnectorsOwn(self) -> None:
+        """
+        With a clock too, a literal arms no deadline of its own; the
+        connector's timeout fails the connect with Twisted's L{TimeoutError}.
+        """
+        reactor = MemoryReactorClock()
+        d = TCP4ClientEndpoint(reactor, "127.0.0.1", 80, timeout=5).connect(
+            CountingFactory()
+        )
+        self.assertEqual(reactor.getDelayedCalls(), [])
+        reactor.tcpClients[0][2].clientConnectionFailed(
+            reactor.connectors[0], Failure(TimeoutError())
+        )
+        self.failureResultOf(d, TimeoutError)
+
+    def test_literalCancelledWithoutClock(self) -> None:
+        reactor = MemoryReactor()
+        d = TCP4ClientEndpoint(reactor, "127.0.0.1", 80).connect(CountingFactory())
+        d.cancel()
+        self.failureResultOf(d, ConnectingCancelledError)
+        self.assertTrue(reactor.connectors[0].stoppedConnecting)

@@ -184,6 +184,10 @@ class _ClientEndpoint(Described):
                 self._timeout,
                 self._bindFor,
                 self._arrange,
+                # An address literal is one address: connectTCP's timeout is
+                # the deadline, as with Twisted's endpoints, and the reactor
+                # needs no IReactorTime.
+                deadline=addressFamily(host) is None,
             )
         except BaseException:
             return defer.fail()

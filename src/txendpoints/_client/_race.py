@@ -100,6 +100,7 @@ class StaggeredAttempts:
         bindAddress: Callable[[IPAddress], object] = lambda address: None,
         arrange: Callable[[IPAddress | None, list[IPAddress]], list[IPAddress]]
         | None = None,
+        deadline: bool = True,
     ) -> None:
         """
         @param reactor: An L{IReactorTCP<twisted.internet.interfaces.IReactorTCP>} and
@@ -121,6 +122,9 @@ class StaggeredAttempts:
         @param arrange: Reorders the untried addresses whenever some are
             added; called with the latest address tried (or L{None}) and
             the untried ones.  By default they are tried in the order added.
+        @param deadline: Whether the race keeps its own deadline; L{False}
+            when C{connectTCP}'s timeout covers the same span (one address,
+            known at once), so the reactor needs no clock.
         """
         self._reactor = reactor
         self._factory = factory
@@ -147,7 +151,7 @@ class StaggeredAttempts:
         self._wakeFor: _Attempt | None = None
         self.deferred: Deferred[IProtocol] = Deferred(self._cancel)
         self._deadline: IDelayedCall | None = None
-        if timeout is not None:
+        if deadline and timeout is not None:
             self._deadline = reactor.callLater(timeout, self._expire)
 
     @inlineCallbacks
