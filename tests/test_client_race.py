@@ -562,6 +562,19 @@ class StaggeredAttemptsTests(SynchronousTestCase):
         self.reactor.tcpClients[0][2].doStop()
         self.assertEqual(self.factory.stops, 0)
 
+    def test_allFailMatchesTheLast(self) -> None:
+        """
+        The race's L{ConnectAttemptsError} also matches the last attempt's
+        failure, as errback code written for Twisted's endpoints checks.
+        """
+        race = self.race()
+        race.add([V4A, V4B])
+        race.finish(lambda: AssertionError())
+        refuse(self.reactor, 0)
+        refuse(self.reactor, 1)
+        failure = self.failureResultOf(race.deferred, ConnectionRefusedError)
+        self.assertIsInstance(failure.value, ConnectAttemptsError)
+
 
 class NoClockTests(SynchronousTestCase):
     """
