@@ -4,6 +4,11 @@ Tests for L{txendpoints._errors}: our own errors.
 
 from __future__ import annotations
 
+import copy
+import pickle
+import traceback
+from typing import Any
+
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.error import (
     ConnectError,
@@ -14,7 +19,7 @@ from twisted.internet.error import (
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
-from txendpoints import ConnectAttemptsError
+from txendpoints import ConnectAttemptsError, EndpointStringError
 from txendpoints._net import IPAddress
 
 V6A = IPv6Address("TCP", "2001:db8::1", 80)
@@ -89,3 +94,54 @@ class ConnectAttemptsErrorTests(SynchronousTestCase):
         self.assertIsInstance(
             attempts(TimeoutError(), OSError(1, "x")), ConnectAttemptsError
         )
+
+
+class RoundTripTests(SynchronousTestCase):
+    """
+    Our errors pickle and copy with their attributes, and name
+    C{txendpoints} as their module, as tracebacks and logs show them.
+    """
+
+    def roundTrips(self, error: Exception) -> list[Any]:
+        return [
+            pickle.loads(pickle.dumps(error)),
+            copy.copy(error),
+            copy.deepcopy(error),
+        ]
+
+    def test_endpointStringError(self) -> None:
+        error = EndpointStringError(
+            "tx-tcp6", "option 'backlg' is unknown", "backlg", "5"
+        )
+        for again in self.roundTrips(error):
+            self.assertIs(type(again), EndpointStringError)
+            self.assertEqual(str(again), "tx-tcp6: option 'backlg' is unknown")
+            self.assertEqual(
+                (again.prefix, again.option, again.value), ("tx-tcp6", "backlg", "5")
+            )
+        self.assertEqual(EndpointStringError.__module__, "txendpoints")
+
+    def test_connectAttemptsError(self) -> None:
+        error = attempts(TimeoutError(), ConnectionRefusedError())
+        for again in self.roundTrips(error):
+            self.assertIs(type(again), type(error))
+            self.assertIsInstance(again, ConnectionRefusedError)
+            self.assertEqual(str(again), str(error))
+            self.assertEqual((again.host, again.port), ("example.org", 80))
+            self.assertEqual(
+                [(a, f.type) for a, f in again.failures],
+                [(V6A, TimeoutError), (V4A, ConnectionRefusedError)],
+            )
+        self.assertEqual(ConnectAttemptsError.__module__, "txendpoints")
+        self.assertEqual(type(error).__module__, "txendpoints")
+        plain = attempts(TimeoutError(), ConnectError())
+        self.assertIs(type(pickle.loads(pickle.dumps(plain))), ConnectAttemptsError)
+
+    def test_traceback(self) -> None:
+        """
+        A traceback names the error by its public name.
+        """
+        text = "".join(
+            traceback.format_exception_only(EndpointStringError("tx-tcp4", "bad"))
+        )
+        self.assertEqual(text, "txendpoints.EndpointStringError: tx-tcp4: bad\n")

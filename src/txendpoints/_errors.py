@@ -9,6 +9,7 @@ It may import only L{txendpoints._net}, Twisted and the standard library.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from twisted.internet.error import CannotListenError, ConnectError
 from twisted.python.failure import Failure
@@ -32,6 +33,9 @@ class EndpointStringError(ValueError):
     @ivar value: The offending value as written, or L{None}.
     """
 
+    # Tracebacks and logs name it as it is imported: txendpoints.
+    __module__ = "txendpoints"
+
     def __init__(
         self,
         prefix: str,
@@ -49,6 +53,13 @@ class EndpointStringError(ValueError):
         self.prefix = prefix
         self.option = option
         self.value = value
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception's own reduce calls the class with args, the whole
+        # message only, which __init__ cannot take.
+        message = str(self.args[0])[len(self.prefix) + 2 :]
+        arguments = (self.prefix, message, self.option, self.value)
+        return (type(self), arguments, self.__dict__)
 
 
 class ConnectAttemptsError(ConnectError):
@@ -71,6 +82,8 @@ class ConnectAttemptsError(ConnectError):
     @ivar failures: Each address tried, in order of attempt, with the
         L{Failure<twisted.python.failure.Failure>} it ended with.
     """
+
+    __module__ = "txendpoints"
 
     def __new__(
         cls, host: str, port: int, failures: Sequence[tuple[IPAddress, Failure]]
@@ -106,6 +119,13 @@ class ConnectAttemptsError(ConnectError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Built again through ConnectAttemptsError, which picks the class
+        # matching the last failure: the classes it makes cannot be found
+        # by name.
+        arguments = (self.host, self.port, self.failures)
+        return (ConnectAttemptsError, arguments, self.__dict__)
 
 
 #: The subclass of ConnectAttemptsError for each class of last failure.
