@@ -1,5 +1,6 @@
 """
-Tests for L{txendpoints._client._race}: the staggered-attempts engine.
+Tests for L{txendpoints._client._race}: the staggered-attempts engine.  The
+stand-in protocol's own behaviour is tested in L{tests.test_client_attempt}.
 """
 
 from __future__ import annotations
@@ -14,14 +15,17 @@ from twisted.internet.error import (
     NoProtocol,
     TimeoutError,
 )
-from twisted.internet.interfaces import IHalfCloseableProtocol, IHandshakeListener
 from twisted.internet.protocol import Factory, Protocol, connectionDone
-from twisted.internet.testing import MemoryReactorClock, StringTransport
+from twisted.internet.testing import MemoryReactor, MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
-from zope.interface import implementer
 
-from txendpoints import ConnectAttemptsError
+from txendpoints import (
+    ConnectAttemptsError,
+    HostClientEndpoint,
+    TCP4ClientEndpoint,
+    TCP6ClientEndpoint,
+)
 from txendpoints._client._race import (
     StaggeredAttempts,
     clampAttemptDelay,
@@ -221,83 +225,6 @@ class StaggeredAttemptsTests(SynchronousTestCase):
         early.makeConnection(transport)
         self.assertTrue(transport.disconnecting)
         self.assertEqual(len(self.factory.built), 1)
-
-    def test_halfCloseProvided(self) -> None:
-        """
-        The stand-in protocol provides L{IHalfCloseableProtocol} when the
-        user's protocol does, so the transport tells it about half-closes.
-        """
-
-        @implementer(IHalfCloseableProtocol)
-        class Half(Recorder):
-            def readConnectionLost(self) -> None:
-                self.events.append("readLost")
-
-            def writeConnectionLost(self) -> None:
-                self.events.append("writeLost")
-
-        self.factory.buildProtocol = lambda addr: Half()  # type: ignore[method-assign]
-        race = self.race()
-        race.add([V4A])
-        race.finish(lambda: AssertionError())
-        outer = self.reactor.tcpClients[0][2]
-        standIn: Any = outer.buildProtocol(V4A)
-        self.assertFalse(IHalfCloseableProtocol.providedBy(standIn))
-        standIn.makeConnection(StringTransport())
-        self.assertTrue(IHalfCloseableProtocol.providedBy(standIn))
-        standIn.dataReceived(b"x")
-        standIn.readConnectionLost()
-        standIn.writeConnectionLost()
-        standIn.connectionLost(Failure(Exception()))
-        proto: Any = self.successResultOf(race.deferred)
-        self.assertEqual(proto.events, ["made", b"x", "readLost", "writeLost", "lost"])
-        self.assertEqual(standIn.logPrefix(), "Half")
-
-    def test_everyInterfaceProvided(self) -> None:
-        """
-        A protocol that provides several of the optional interfaces has
-        each of them provided by the stand-in, not just the last.
-        """
-
-        @implementer(IHalfCloseableProtocol, IHandshakeListener)
-        class Both(Recorder):
-            def readConnectionLost(self) -> None:
-                self.events.append("readLost")
-
-            def writeConnectionLost(self) -> None:
-                self.events.append("writeLost")
-
-            def handshakeCompleted(self) -> None:
-                self.events.append("handshake")
-
-        self.factory.buildProtocol = lambda addr: Both()  # type: ignore[method-assign]
-        race = self.race()
-        race.add([V4A])
-        race.finish(lambda: AssertionError())
-        standIn: Any = self.reactor.tcpClients[0][2].buildProtocol(V4A)
-        standIn.makeConnection(StringTransport())
-        self.assertTrue(IHalfCloseableProtocol.providedBy(standIn))
-        self.assertTrue(IHandshakeListener.providedBy(standIn))
-        standIn.handshakeCompleted()
-        standIn.readConnectionLost()
-        proto: Any = self.successResultOf(race.deferred)
-        self.assertEqual(proto.events, ["made", "handshake", "readLost"])
-
-    def test_transportLogPrefix(self) -> None:
-        """
-        A transport that took its log prefix from the stand-in (as Twisted's
-        TCP client does, between C{buildProtocol} and C{makeConnection})
-        names the user's protocol once it wins.
-        """
-        race = self.race()
-        race.add([V4A])
-        race.finish(lambda: AssertionError())
-        standIn: Any = self.reactor.tcpClients[0][2].buildProtocol(V4A)
-        transport: Any = StringTransport()
-        transport.logstr = f"{type(standIn).__name__},client"
-        standIn.makeConnection(transport)
-        self.successResultOf(race.deferred)
-        self.assertEqual(transport.logstr, "Recorder,client")
 
     def test_factoryStoppedWithWinner(self) -> None:
         race = self.race()
@@ -510,3 +437,184 @@ class StaggeredAttemptsTests(SynchronousTestCase):
         race.fail(Failure(ValueError("x")))
         self.failureResultOf(race.deferred, ValueError)
         self.assertTrue(self.reactor.connectors[0].stoppedConnecting)
+
+    def test_loneAddressNoTimer(self) -> None:
+        """
+        A single address given with the finish starts at once and arms no
+        attempt delay, since nothing follows it.
+        """
+        race = self.race(timeout=None)
+        race.finish(lambda: AssertionError(), [V4A])
+        self.assertEqual(self.hosts(), ["192.0.2.1"])
+        self.assertEqual(self.reactor.getDelayedCalls(), [])
+        refuse(self.reactor, 0)
+        self.failureResultOf(race.deferred, ConnectionRefusedError)
+
+    def test_lastAddressesWithFinish(self) -> None:
+        """
+        Addresses given with the finish follow those added before, and the
+        last of them arms no attempt delay.
+        """
+        race = self.race(timeout=None)
+        race.add([V4A])
+        race.finish(lambda: AssertionError(), [V4A, V4B])
+        self.assertEqual(self.hosts(), ["192.0.2.1"])
+        self.reactor.advance(0.25)
+        self.assertEqual(self.hosts(), ["192.0.2.1", "192.0.2.2"])
+        self.assertEqual(self.reactor.getDelayedCalls(), [])
+        refuse(self.reactor, 1)
+        refuse(self.reactor, 0)
+        error = self.failureResultOf(race.deferred, ConnectAttemptsError).value
+        self.assertEqual([a for a, f in error.failures], [V4B, V4A])
+
+    def test_finishEndsTheDelay(self) -> None:
+        """
+        A finish that leaves nothing to start cancels the running attempt
+        delay: it has nothing to release.
+        """
+        race = self.race(timeout=None)
+        race.add([V4A])
+        self.assertEqual(len(self.reactor.getDelayedCalls()), 1)
+        race.finish(lambda: AssertionError())
+        self.assertEqual(self.reactor.getDelayedCalls(), [])
+        self.assertNoResult(race.deferred)
+        refuse(self.reactor, 0)
+        self.failureResultOf(race.deferred, ConnectionRefusedError)
+
+    def test_finishAfterEveryFailure(self) -> None:
+        """
+        When every attempt failed before the finish, the finish ends the
+        race.
+        """
+        race = self.race()
+        race.add([V4A, V4B])
+        refuse(self.reactor, 0)
+        refuse(self.reactor, 1)
+        self.assertNoResult(race.deferred)
+        race.finish(lambda: AssertionError())
+        self.failureResultOf(race.deferred, ConnectAttemptsError)
+
+    def test_synchronousFailuresLoop(self) -> None:
+        """
+        A thousand addresses that each fail inside C{connectTCP} are tried
+        one after the other in a loop, not by recursion.
+        """
+
+        def connectTCP(*args: Any, **kwargs: Any) -> Any:
+            raise ConnectError(string="no route")
+
+        self.reactor.connectTCP = connectTCP  # type: ignore[method-assign]
+        addresses = [
+            IPv4Address("TCP", f"10.0.{i // 256}.{i % 256}", 80) for i in range(1000)
+        ]
+        race = self.race()
+        race.add(addresses)
+        race.finish(lambda: AssertionError())
+        error = self.failureResultOf(race.deferred, ConnectAttemptsError).value
+        self.assertEqual([a for a, f in error.failures], addresses)
+
+    def test_synchronousReportsLoop(self) -> None:
+        """
+        So are a thousand whose connector reports the failure before
+        C{connectTCP} returns.
+        """
+        original = self.reactor.connectTCP
+
+        def connectTCP(host: str, port: int, factory: Any, *a: Any, **kw: Any) -> Any:
+            connector = original(host, port, factory, *a, **kw)
+            factory.clientConnectionFailed(connector, Failure(ConnectionRefusedError()))
+            return connector
+
+        self.reactor.connectTCP = connectTCP  # type: ignore[method-assign]
+        addresses = [
+            IPv4Address("TCP", f"10.0.{i // 256}.{i % 256}", 80) for i in range(1000)
+        ]
+        race = self.race()
+        race.add(addresses)
+        race.finish(lambda: AssertionError())
+        error = self.failureResultOf(race.deferred, ConnectAttemptsError).value
+        self.assertEqual(len(error.failures), 1000)
+
+    def test_factoryStartRaises(self) -> None:
+        """
+        A factory whose C{doStart} raises fails the race at once with that
+        error, even with no deadline; nothing is left running and no later
+        connection starts it again.
+        """
+
+        class Unstartable(CountingFactory):
+            def doStart(self) -> None:
+                self.starts += 1
+                raise ZeroDivisionError()
+
+        self.factory = Unstartable()
+        race = self.race(timeout=None)
+        race.add([V4A, V4B])
+        race.finish(lambda: AssertionError())
+        self.reactor.advance(0.25)
+        transport = accept(self.reactor, 0)
+        self.failureResultOf(race.deferred, ZeroDivisionError)
+        self.assertTrue(transport.disconnecting)
+        self.assertTrue(self.reactor.connectors[1].stoppedConnecting)
+        self.assertEqual(self.reactor.getDelayedCalls(), [])
+        accept(self.reactor, 1)
+        self.assertEqual((self.factory.starts, self.factory.built), (1, []))
+        self.reactor.tcpClients[0][2].doStop()
+        self.assertEqual(self.factory.stops, 0)
+
+    def test_allFailMatchesTheLast(self) -> None:
+        """
+        The race's L{ConnectAttemptsError} also matches the last attempt's
+        failure, as errback code written for Twisted's endpoints checks.
+        """
+        race = self.race()
+        race.add([V4A, V4B])
+        race.finish(lambda: AssertionError())
+        refuse(self.reactor, 0)
+        refuse(self.reactor, 1)
+        failure = self.failureResultOf(race.deferred, ConnectionRefusedError)
+        self.assertIsInstance(failure.value, ConnectAttemptsError)
+
+
+class NoClockTests(SynchronousTestCase):
+    """
+    A race to an address literal needs no clock, as Twisted's endpoints
+    need only C{IReactorTCP}: C{connectTCP}'s own timeout is the deadline.
+    """
+
+    def test_literalWithoutClock(self) -> None:
+        for cls, host in [
+            (TCP4ClientEndpoint, "127.0.0.1"),
+            (TCP6ClientEndpoint, "::1"),
+            (HostClientEndpoint, "::1"),
+        ]:
+            reactor = MemoryReactor()
+            factory = CountingFactory()
+            d = cls(reactor, host, 80, timeout=5).connect(factory)
+            self.assertEqual(
+                [c[:2] + c[3:4] for c in reactor.tcpClients], [(host, 80, 5)]
+            )
+            accept(reactor, 0)  # type: ignore[arg-type]
+            self.assertIs(self.successResultOf(d), factory.built[0])
+
+    def test_literalTimeoutIsTheConnectorsOwn(self) -> None:
+        """
+        With a clock too, a literal arms no deadline of its own; the
+        connector's timeout fails the connect with Twisted's L{TimeoutError}.
+        """
+        reactor = MemoryReactorClock()
+        d = TCP4ClientEndpoint(reactor, "127.0.0.1", 80, timeout=5).connect(
+            CountingFactory()
+        )
+        self.assertEqual(reactor.getDelayedCalls(), [])
+        reactor.tcpClients[0][2].clientConnectionFailed(
+            reactor.connectors[0], Failure(TimeoutError())
+        )
+        self.failureResultOf(d, TimeoutError)
+
+    def test_literalCancelledWithoutClock(self) -> None:
+        reactor = MemoryReactor()
+        d = TCP4ClientEndpoint(reactor, "127.0.0.1", 80).connect(CountingFactory())
+        d.cancel()
+        self.failureResultOf(d, ConnectingCancelledError)
+        self.assertTrue(reactor.connectors[0].stoppedConnecting)

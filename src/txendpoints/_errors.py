@@ -9,6 +9,7 @@ It may import only L{txendpoints._net}, Twisted and the standard library.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from twisted.internet.error import CannotListenError, ConnectError
 from twisted.python.failure import Failure
@@ -32,6 +33,9 @@ class EndpointStringError(ValueError):
     @ivar value: The offending value as written, or L{None}.
     """
 
+    # Tracebacks and logs name it as it is imported: txendpoints.
+    __module__ = "txendpoints"
+
     def __init__(
         self,
         prefix: str,
@@ -50,6 +54,13 @@ class EndpointStringError(ValueError):
         self.option = option
         self.value = value
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception's own reduce calls the class with args, the whole
+        # message only, which __init__ cannot take.
+        message = str(self.args[0])[len(self.prefix) + 2 :]
+        arguments = (self.prefix, message, self.option, self.value)
+        return (type(self), arguments, self.__dict__)
+
 
 class ConnectAttemptsError(ConnectError):
     """
@@ -58,11 +69,29 @@ class ConnectAttemptsError(ConnectError):
     It is raised only when more than one address was tried; a single
     attempt's own error passes through unchanged.
 
+    The error is also an instance of the class of the last attempt's
+    failure, the error Twisted's own endpoints would have given, so that
+    C{failure.check(ConnectionRefusedError)} or C{except TimeoutError} keeps
+    working: C{ConnectAttemptsError(...)} returns an instance of a subclass
+    of both, made once per class of last failure.  Where Python cannot
+    derive a class from both (C{OSError} and its subclasses, such as
+    L{DNSLookupError}), it is of this class only.
+
     @ivar host: The host that was being connected to, as given.
     @ivar port: The port number.
     @ivar failures: Each address tried, in order of attempt, with the
         L{Failure<twisted.python.failure.Failure>} it ended with.
     """
+
+    __module__ = "txendpoints"
+
+    def __new__(
+        cls, host: str, port: int, failures: Sequence[tuple[IPAddress, Failure]]
+    ) -> ConnectAttemptsError:
+        last = failures[-1][1].value if failures else None
+        if cls is ConnectAttemptsError and last is not None:
+            cls = _matching(type(last))
+        return super().__new__(cls, host, port, failures)
 
     def __init__(
         self, host: str, port: int, failures: Sequence[tuple[IPAddress, Failure]]
@@ -90,6 +119,41 @@ class ConnectAttemptsError(ConnectError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Built again through ConnectAttemptsError, which picks the class
+        # matching the last failure: the classes it makes cannot be found
+        # by name.
+        arguments = (self.host, self.port, self.failures)
+        return (ConnectAttemptsError, arguments, self.__dict__)
+
+
+#: The subclass of ConnectAttemptsError for each class of last failure.
+_MATCHING: dict[type[BaseException], type[ConnectAttemptsError]] = {}
+
+
+def _matching(last: type[BaseException]) -> type[ConnectAttemptsError]:
+    """
+    @return: A subclass of both L{ConnectAttemptsError} and C{last}, or
+        L{ConnectAttemptsError} itself if it needs none or cannot have one.
+    """
+    if issubclass(ConnectAttemptsError, last) or not issubclass(last, Exception):
+        return ConnectAttemptsError
+    matching = _MATCHING.get(last)
+    if matching is None:
+        matching = ConnectAttemptsError
+        if not issubclass(last, OSError):
+            # OSError's own __new__ and layout do not mix with ours.
+            try:
+                matching = type(
+                    "ConnectAttemptsError",
+                    (ConnectAttemptsError, last),
+                    {"__module__": ConnectAttemptsError.__module__},
+                )
+            except TypeError:
+                pass
+        _MATCHING[last] = matching
+    return matching
 
 
 def cannotListen(host: str, port: int, reason: str | OSError) -> CannotListenError:

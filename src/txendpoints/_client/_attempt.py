@@ -1,14 +1,20 @@
 """
-One connection attempt of a L{StaggeredAttempts} race: the factory handed
-to C{connectTCP}, and the protocol that stands in for the user's until its
-connection wins.
+One connection attempt of a race: the factory handed to C{connectTCP}, and
+the protocol that stands in for the user's until its connection wins.
+
+An attempt knows nothing of the race that runs it: it is given two plain
+callables, one that reports its failure and one that says whether its
+connection wins.  It may import only L{txendpoints._net},
+L{txendpoints._errors}, Twisted and zope.interface.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import Any
 
-from twisted.internet.error import NotConnectingError
+from twisted.internet.defer import Deferred
+from twisted.internet.error import NoProtocol, NotConnectingError
 from twisted.internet.interfaces import (
     IAddress,
     IConnector,
@@ -17,26 +23,51 @@ from twisted.internet.interfaces import (
     IHandshakeListener,
     ILoggingContext,
     IProtocol,
+    IProtocolFactory,
 )
 from twisted.internet.protocol import ClientFactory, Protocol, connectionDone
 from twisted.python.failure import Failure
+from zope.interface import alsoProvides
 
-if TYPE_CHECKING:
-    from .._net import IPAddress
-    from ._race import StaggeredAttempts
+from .._errors import makeFailure
+from .._net import IPAddress, scopedHost
+
+#: The optional protocol interfaces a transport looks for on its protocol.
+_OPTIONAL = (IHalfCloseableProtocol, IFileDescriptorReceiver, IHandshakeListener)
 
 
 class _AttemptProtocol(Protocol):
     """
     Stands in for the user's protocol until its connection wins the race,
-    then builds that protocol and passes every event through to it.
+    then passes every event through to the user's.
+
+    @ivar address: The address C{buildProtocol} was given.
     """
 
     wrapped: IProtocol | None = None
 
     def __init__(self, attempt: _Attempt, address: IAddress | None) -> None:
         self._attempt = attempt
-        self._address = address
+        self.address = address
+
+    def passTo(self, wrapped: IProtocol) -> None:
+        """
+        From now on, pass every event to C{wrapped}.
+
+        @param wrapped: The user's protocol for this connection.
+        """
+        for iface in _OPTIONAL:
+            if iface.providedBy(wrapped):
+                # alsoProvides: directlyProvides would keep only the last.
+                alsoProvides(self, iface)
+        self.wrapped = wrapped
+        standIn = type(self).__name__
+        logstr = getattr(self.transport, "logstr", None)
+        if isinstance(logstr, str) and logstr.startswith(standIn):
+            # Twisted's TCP transport took its log prefix from the stand-in
+            # before it had a protocol to name; name the user's, as
+            # Twisted's own endpoints do.
+            self.transport.logstr = self.logPrefix() + logstr[len(standIn) :]  # type: ignore[union-attr]
 
     def logPrefix(self) -> str:
         if ILoggingContext.providedBy(self.wrapped):
@@ -44,7 +75,7 @@ class _AttemptProtocol(Protocol):
         return type(self.wrapped or self).__name__
 
     def connectionMade(self) -> None:
-        self._attempt.race._won(self._attempt, self)
+        self._attempt.connected(self)
 
     def dataReceived(self, data: bytes) -> None:
         if self.wrapped is not None:
@@ -69,46 +100,144 @@ class _AttemptProtocol(Protocol):
 
 class _Attempt(ClientFactory):
     """
-    One connection attempt: the factory handed to C{connectTCP}.
+    One connection attempt to one address: the factory handed to
+    C{connectTCP}.
 
-    @ivar pending: Whether the attempt has neither failed nor won nor been
-        stopped.
-    @ivar won: Whether this attempt's connection won the race.
+    @ivar address: The address connected to.
+    @ivar connector: What C{connectTCP} returned, once it has.
+    @ivar connecting: Whether the attempt has neither failed, nor won, nor
+        been stopped.  It reports only while connecting.
     """
 
     connector: IConnector | None = None
-    pending = True
-    won = False
+    connecting = True
+    _started = False
 
-    def __init__(self, race: StaggeredAttempts, address: IPAddress) -> None:
-        self.race = race
+    def __init__(
+        self,
+        address: IPAddress,
+        factory: IProtocolFactory,
+        failed: Callable[[_Attempt, Failure], object],
+        claim: Callable[[_Attempt], Deferred[IProtocol] | None],
+    ) -> None:
+        """
+        @param address: The address to connect to.
+        @param factory: The user's protocol factory, started and used only
+            if this attempt wins.
+        @param failed: Called with the attempt and its failure to connect.
+        @param claim: Called with the attempt when its connection is made;
+            returns the L{Deferred} to fire with the user's protocol if the
+            connection wins, or L{None} if it lost (the race is over).
+        """
         self.address = address
+        self._factory = factory
+        self._failed = failed
+        self._claim = claim
 
-    def doStart(self) -> None:
-        # The user's factory is started only for the winner, in _won.
-        pass
+    def connect(self, reactor: Any, timeout: float | None, bindAddress: object) -> None:
+        """
+        Start connecting; a C{connectTCP} that raises is this attempt's
+        failure.
 
-    def doStop(self) -> None:
-        if self.won:
-            self.race._factory.doStop()
-
-    def buildProtocol(self, addr: IAddress | None) -> Protocol | None:
-        if self.race.over:
-            # A late connection after the race ended: decline it.
-            return None
-        return _AttemptProtocol(self, addr)
-
-    def clientConnectionFailed(self, connector: IConnector, reason: Failure) -> None:
-        self.race._failed(self, reason)
+        @param reactor: An L{IReactorTCP<twisted.internet.interfaces.IReactorTCP>}.
+        @param timeout: The C{timeout} for C{connectTCP}.
+        @param bindAddress: The C{bindAddress} for C{connectTCP}.
+        """
+        try:
+            self.connector = reactor.connectTCP(
+                # A resolver may give the zone only as scopeID, which
+                # connectTCP ignores.
+                scopedHost(self.address),
+                self.address.port,
+                self,
+                timeout=timeout,
+                bindAddress=bindAddress,
+            )
+        except BaseException:
+            self.clientConnectionFailed(None, makeFailure())
 
     def stop(self) -> None:
         """
-        Stop this attempt if it is still connecting.
+        Stop this attempt if it is still connecting; it reports nothing more.
         """
-        self.pending = False
+        if not self.connecting:
+            return
+        self.connecting = False
         if self.connector is None:
             return
         try:
             self.connector.stopConnecting()
         except NotConnectingError:
             self.connector.disconnect()
+
+    def doStart(self) -> None:
+        # The user's factory is started only for the winner, in connected.
+        pass
+
+    def doStop(self) -> None:
+        if self._started:
+            self._factory.doStop()
+
+    def buildProtocol(self, addr: IAddress | None) -> Protocol | None:
+        if not self.connecting:
+            # A late connection after the race ended: decline it.
+            return None
+        return _AttemptProtocol(self, addr)
+
+    def clientConnectionFailed(
+        self, connector: IConnector | None, reason: Failure
+    ) -> None:
+        if self.connecting:
+            self.connecting = False
+            self._failed(self, reason)
+
+    def connected(self, standIn: _AttemptProtocol) -> None:
+        """
+        The connection of C{standIn} is made: if it wins, build the user's
+        protocol and connect it; otherwise drop the connection.
+
+        @param standIn: The stand-in protocol of the connection.
+        @raise BaseException: Whatever the user's C{connectionMade} raised,
+            for the transport to log and disconnect, as it does for any
+            protocol (the race fails with it too).
+        """
+        transport: Any = standIn.transport
+        won = None
+        if self.connecting:
+            # Not connecting before the claim, so that the race's stopping
+            # of the other attempts leaves this one alone.
+            self.connecting = False
+            won = self._claim(self)
+        if won is None:
+            _drop(transport)
+            return
+        try:
+            # A factory that cannot start fails the race it won; nothing
+            # else is left to start it again.
+            self._factory.doStart()
+            self._started = True
+            wrapped = self._factory.buildProtocol(
+                standIn.address or transport.getPeer()
+            )
+            if wrapped is None:
+                raise NoProtocol()
+        except BaseException:
+            reason = makeFailure()
+            transport.loseConnection()
+            won.errback(reason)
+            return
+        standIn.passTo(wrapped)
+        try:
+            wrapped.makeConnection(transport)
+        except BaseException:
+            won.errback()
+            raise
+        won.callback(wrapped)
+
+
+def _drop(transport: Any) -> None:
+    """
+    Close a connection that lost the race, at once where the transport can.
+    """
+    abort = getattr(transport, "abortConnection", None)
+    (abort or transport.loseConnection)()

@@ -162,6 +162,10 @@ class _ClientEndpoint(Configured):
                 self._timeout,
                 self._bindFor,
                 self._arrange,
+                # An address literal is one address: connectTCP's timeout is
+                # the deadline, as with Twisted's endpoints, and the reactor
+                # needs no IReactorTime.
+                deadline=addressFamily(host) is None,
             )
         except BaseException:
             return defer.fail()
@@ -192,8 +196,10 @@ class _ClientEndpoint(Configured):
         version = addressFamily(host)
         if version is not None:
             if version in self._families:
-                race.add([ADDRESS_CLASSES[version]("TCP", host, self._port)])
-                race.finish(lambda: self._noAddress(host))
+                race.finish(
+                    lambda: self._noAddress(host),
+                    [ADDRESS_CLASSES[version]("TCP", host, self._port)],
+                )
             else:
                 race.fail(
                     makeFailure(
@@ -208,8 +214,9 @@ class _ClientEndpoint(Configured):
         self._needResolver(host)
         d = resolve(self._reactor, host, self._port, self._families)
         race.onEnd(d.cancel)
-        d.addCallback(race.add)
-        d.addCallback(lambda _: race.finish(lambda: self._noAddress(host)))
+        d.addCallback(
+            lambda addresses: race.finish(lambda: self._noAddress(host), addresses)
+        )
         d.addErrback(lambda f: None if race.over else race.fail(f))
 
 

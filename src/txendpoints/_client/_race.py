@@ -8,35 +8,30 @@ once, or when the attempt delay passes without an answer, whichever comes
 first (RFC 8305 section 5).  The first connection to complete wins; every
 other attempt is stopped and its protocol is never built.  One deadline
 covers the whole race, and cancelling the result stops everything.
+
+It may import L{txendpoints._client._attempt}, L{txendpoints._net},
+L{txendpoints._errors} and Twisted; the attempt never imports it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, cast
+from collections.abc import Callable, Generator, Sequence
+from typing import Any
 
-from twisted.internet.defer import Deferred
-from twisted.internet.error import (
-    ConnectingCancelledError,
-    NoProtocol,
-    TimeoutError,
-)
+from twisted.internet.defer import Deferred, inlineCallbacks, race
+from twisted.internet.error import ConnectingCancelledError, TimeoutError
 from twisted.internet.interfaces import (
     IAddress,
     IDelayedCall,
-    IFileDescriptorReceiver,
-    IHalfCloseableProtocol,
-    IHandshakeListener,
     IProtocol,
     IProtocolFactory,
 )
-from twisted.internet.protocol import ClientFactory
+from twisted.internet.task import deferLater
 from twisted.python.failure import Failure
-from zope.interface import alsoProvides
 
 from .._errors import ConnectAttemptsError, makeFailure
 from .._net import IPAddress
-from ._attempt import _Attempt, _AttemptProtocol
+from ._attempt import _Attempt
 
 _TimeoutError: Callable[..., Exception] = TimeoutError
 _CancelledError: Callable[..., Exception] = ConnectingCancelledError
@@ -105,6 +100,7 @@ class StaggeredAttempts:
         bindAddress: Callable[[IPAddress], object] = lambda address: None,
         arrange: Callable[[IPAddress | None, list[IPAddress]], list[IPAddress]]
         | None = None,
+        deadline: bool = True,
     ) -> None:
         """
         @param reactor: An L{IReactorTCP<twisted.internet.interfaces.IReactorTCP>} and
@@ -126,6 +122,9 @@ class StaggeredAttempts:
         @param arrange: Reorders the untried addresses whenever some are
             added; called with the latest address tried (or L{None}) and
             the untried ones.  By default they are tried in the order added.
+        @param deadline: Whether the race keeps its own deadline; L{False}
+            when C{connectTCP}'s timeout covers the same span (one address,
+            known at once), so the reactor needs no clock.
         """
         self._reactor = reactor
         self._factory = factory
@@ -136,19 +135,127 @@ class StaggeredAttempts:
         self._timeout = timeout
         self._bindAddress = bindAddress
         self._arrange = arrange
+        # All of the race's state.  Every attempt started has failed (and
+        # is in _failures), or won (and the race is over), or is connecting.
         self._untried: list[IPAddress] = []
         self._attempts: list[_Attempt] = []
         self._failures: list[tuple[IPAddress, Failure]] = []
-        self._finished = False
+        # Set by finish: no more addresses come.
         self._noAddresses: Callable[[], Exception] | None = None
-        # Whether the latest attempt is still within its attempt delay.
-        self._waiting = False
-        self._stagger: IDelayedCall | None = None
         self._cleanups: list[Callable[[], object]] = []
+        # Whether the first addresses (or the finish) have started the loop.
+        self._started = False
+        # While the loop waits: _wakeup, to fire when the attempt _wakeFor
+        # fails, or, if that is None, on news (see _wake).
+        self._wakeup: Deferred[None] | None = None
+        self._wakeFor: _Attempt | None = None
         self.deferred: Deferred[IProtocol] = Deferred(self._cancel)
         self._deadline: IDelayedCall | None = None
-        if timeout is not None:
+        if deadline and timeout is not None:
             self._deadline = reactor.callLater(timeout, self._expire)
+
+    @inlineCallbacks
+    def _run(self) -> Generator[Deferred[Any], object, None]:
+        """
+        Start the attempts: start the next, then wait for whichever comes
+        first of it failing and the attempt delay (RFC 8305 section 5), and
+        with no address left to try, for more.  The race ends when an
+        attempt wins, when the last attempt fails (L{_attemptFailed}), at
+        the deadline, or by L{fail} or cancellation.
+        """
+        while not self.over:
+            if self._untried:
+                attempt = self._start(self._untried.pop(0))
+                if not attempt.connecting:
+                    # It won or failed at once: on to the next without a
+                    # delay and without recursion.
+                    continue
+                if self._untried or self._noAddresses is None:
+                    yield self._sleep(attempt)
+            elif self._noAddresses is None:
+                yield self._sleep(None)
+            else:
+                # Every address is started; the last failure ends the race.
+                self._lostIfAllFailed()
+                return
+
+    def _start(self, address: IPAddress) -> _Attempt:
+        attempt = _Attempt(address, self._factory, self._attemptFailed, self._claim)
+        self._attempts.append(attempt)
+        attempt.connect(self._reactor, self._timeout, self._bindAddress(address))
+        return attempt
+
+    def _sleep(self, attempt: _Attempt | None) -> Deferred[Any]:
+        """
+        @param attempt: The attempt just started, to wait for its failure or
+            its attempt delay; L{None} to wait for news.
+        @return: A L{Deferred} that fires when the loop should look again.
+        """
+        wakeup: Deferred[None] = Deferred()
+        self._wakeup, self._wakeFor = wakeup, attempt
+        if attempt is None or not self._delay:
+            return wakeup
+        # race() cancels the loser, the timer or the wakeup; a wakeup has
+        # no canceller, so it fails at once, into race(), which ignores it.
+        return race([wakeup, deferLater(self._reactor, self._delay)])
+
+    def _wake(self, failed: _Attempt | None = None) -> None:
+        """
+        Wake the loop if it waits for C{failed} to fail, or, for L{None},
+        for news; and whatever it waits for once the race is over or no
+        address is left to start, when the loop has only to return (so an
+        attempt delay with nothing to release leaves no timer behind).
+        """
+        wakeup = self._wakeup
+        if wakeup is None:
+            return
+        if (
+            self._wakeFor is failed
+            or self.over
+            or (self._noAddresses is not None and not self._untried)
+        ):
+            self._wakeup = None
+            if not wakeup.called:
+                wakeup.callback(None)
+
+    def _attemptFailed(self, attempt: _Attempt, reason: Failure) -> None:
+        if self.over:
+            return
+        self._failures.append((attempt.address, reason))
+        self._wake(attempt)
+        self._lostIfAllFailed()
+
+    def _lostIfAllFailed(self) -> None:
+        """
+        End the race if every address has been tried and every attempt
+        failed.
+        """
+        if self.over or self._noAddresses is None or self._untried:
+            return
+        if len(self._failures) < len(self._attempts):
+            return
+        if not self._failures:
+            self._end(makeFailure(self._noAddresses()))
+        elif len(self._failures) == 1:
+            self._end(self._failures[0][1])
+        else:
+            self._end(
+                makeFailure(
+                    ConnectAttemptsError(self._host, self._port, self._failures)
+                )
+            )
+
+    def _claim(self, attempt: _Attempt) -> Deferred[IProtocol] | None:
+        """
+        Let the first connection made win: end the race for it.
+
+        @return: The L{Deferred} for the winner to fire, or L{None} if the
+            race is over.
+        """
+        if self.over:
+            return None
+        self._end(None)
+        return self.deferred
 
     def onEnd(self, cleanup: Callable[[], object]) -> None:
         """
@@ -173,27 +280,26 @@ class StaggeredAttempts:
         """
         if self.over:
             return
-        seen = set(self._untried) | {a.address for a in self._attempts}
-        new = [a for a in addresses if a not in seen]
-        self._untried.extend(dict.fromkeys(new))
-        if self._arrange is not None:
-            latest = self._attempts[-1].address if self._attempts else None
-            self._untried = self._arrange(latest, self._untried)
-        self._next()
+        self._offer(addresses)
+        self._news()
 
-    def finish(self, noAddresses: Callable[[], Exception]) -> None:
+    def finish(
+        self, noAddresses: Callable[[], Exception], addresses: Sequence[IPAddress] = ()
+    ) -> None:
         """
-        No more addresses will be added.
+        No more addresses will be added, after C{addresses}.
 
         @param noAddresses: Builds the error to fail with if no address was
             ever added.
+        @param addresses: The last addresses to add; given here rather than
+            to L{add}, the last of them is started with no attempt delay to
+            wait for, since none follows it.
         """
-        self._finished = True
+        if self.over:
+            return
         self._noAddresses = noAddresses
-        if not self._untried:
-            # Nothing is left for the attempt delay to release.
-            self._cancelStagger()
-        self._next()
+        self._offer(addresses)
+        self._news()
 
     def fail(self, reason: Failure) -> None:
         """
@@ -203,111 +309,30 @@ class StaggeredAttempts:
         """
         self._end(reason)
 
-    def _next(self) -> None:
-        while not self.over and self._untried and not self._waiting:
-            self._start(self._untried.pop(0))
-        if self.over or any(a.pending for a in self._attempts):
+    def _news(self) -> None:
+        """
+        Start the loop on the first addresses or the finish; wake it on
+        later ones.
+        """
+        if self._started:
+            self._wake()
             return
-        if self._finished and not self._untried:
-            if not self._failures:
-                assert self._noAddresses is not None
-                self._end(makeFailure(self._noAddresses()))
-            elif len(self._failures) == 1:
-                self._end(self._failures[0][1])
-            else:
-                self._end(
-                    makeFailure(
-                        ConnectAttemptsError(self._host, self._port, self._failures)
-                    )
-                )
+        self._started = True
+        if self._noAddresses is not None and len(self._untried) == 1:
+            # A lone address needs no loop, since nothing follows it: the
+            # shortest path, for a literal above all (issue 19).
+            self._start(self._untried.pop())
+        else:
+            self._run().addErrback(self.fail)
 
-    def _start(self, address: IPAddress) -> None:
-        attempt = _Attempt(self, address)
-        self._attempts.append(attempt)
-        self._cancelStagger()
-        if self._delay:
-            if self._untried or not self._finished:
-                self._stagger = self._reactor.callLater(self._delay, self._staggered)
-        self._waiting = True
-        try:
-            attempt.connector = self._reactor.connectTCP(
-                address.host,
-                address.port,
-                cast(ClientFactory, attempt),
-                timeout=self._timeout,
-                bindAddress=self._bindAddress(address),
-            )
-        except BaseException:
-            self._failed(attempt, makeFailure())
-
-    def _staggered(self) -> None:
-        self._stagger = None
-        self._waiting = False
-        self._next()
-
-    def _cancelStagger(self) -> None:
-        if self._stagger is not None:
-            self._stagger.cancel()
-            self._stagger = None
-
-    def _failed(self, attempt: _Attempt, reason: Failure) -> None:
-        if not attempt.pending or self.over:
+    def _offer(self, addresses: Sequence[IPAddress]) -> None:
+        if not addresses:
             return
-        attempt.pending = False
-        self._failures.append((attempt.address, reason))
-        if attempt is self._attempts[-1]:
-            # RFC 8305 section 5: move on at once when the latest fails.
-            self._cancelStagger()
-            self._waiting = False
-        self._next()
-
-    def _won(self, attempt: _Attempt, proto: _AttemptProtocol) -> None:
-        transport = proto.transport
-        if self.over or not attempt.pending:
-            abort = getattr(transport, "abortConnection", None)
-            (abort or transport.loseConnection)()  # type: ignore[union-attr]
-            return
-        attempt.pending = False
-        attempt.won = True
-        self._factory.doStart()
-        try:
-            wrapped = self._factory.buildProtocol(
-                proto._address or transport.getPeer()  # type: ignore[union-attr]
-            )
-            if wrapped is None:
-                raise NoProtocol()
-        except BaseException:
-            reason = makeFailure()
-            transport.loseConnection()  # type: ignore[union-attr]
-            self._end(reason)
-            return
-        for iface in (
-            IHalfCloseableProtocol,
-            IFileDescriptorReceiver,
-            IHandshakeListener,
-        ):
-            if iface.providedBy(wrapped):
-                # alsoProvides: directlyProvides would keep only the last.
-                alsoProvides(proto, iface)
-        proto.wrapped = wrapped
-        standIn = type(proto).__name__
-        logstr = getattr(transport, "logstr", None)
-        if isinstance(logstr, str) and logstr.startswith(standIn):
-            # Twisted's TCP transport took its log prefix from the stand-in
-            # before it had a protocol to name; name the user's, as
-            # Twisted's own endpoints do.
-            suffix = logstr[len(standIn) :]
-            transport.logstr = proto.logPrefix() + suffix  # type: ignore[union-attr]
-        self._end(None)
-        try:
-            wrapped.makeConnection(transport)  # type: ignore[arg-type]
-        except BaseException:
-            # The deadline is gone, so without this the Deferred would never
-            # fire; re-raised for the transport to log it and disconnect, as
-            # it does for any protocol.
-            self.deferred.errback()
-            raise
-        self.deferred.callback(wrapped)
+        seen = set(self._untried) | {a.address for a in self._attempts}
+        self._untried.extend(dict.fromkeys(a for a in addresses if a not in seen))
+        if self._arrange is not None:
+            latest = self._attempts[-1].address if self._attempts else None
+            self._untried = self._arrange(latest, self._untried)
 
     def _expire(self) -> None:
         self._deadline = None
@@ -333,15 +358,16 @@ class StaggeredAttempts:
         if self.over:
             return
         self.over = True
-        self._cancelStagger()
         if self._deadline is not None and self._deadline.active():
             self._deadline.cancel()
         self._deadline = None
         for attempt in self._attempts:
-            if attempt.pending:
-                attempt.stop()
+            attempt.stop()
         cleanups, self._cleanups = self._cleanups, []
         for cleanup in cleanups:
             cleanup()
+        # The loop sees the race is over and returns; race() cancels the
+        # attempt delay's timer.
+        self._wake()
         if result is not None:
             self.deferred.errback(result)

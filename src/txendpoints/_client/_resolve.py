@@ -3,25 +3,62 @@ Name resolution for a Happy Eyeballs client, as RFC 8305 section 3 asks:
 one query per family, all at once, and the preferred family's answer
 awaited for the resolution delay before the other family's is used.
 
-It may import L{txendpoints._client._race}, L{txendpoints._resolver} and
-L{txendpoints._net}.
+It feeds any L{AddressSink} (the race, in practice) and may import only
+L{txendpoints._resolver}, L{txendpoints._net} and Twisted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
+from twisted.internet.defer import fail
 from twisted.internet.interfaces import IDelayedCall
+from twisted.python.failure import Failure
 
 from .._net import IPAddress
 from .._resolver import resolve
-from ._race import StaggeredAttempts
+
+
+class AddressSink(Protocol):
+    """
+    What the resolution feeds: L{StaggeredAttempts
+    <txendpoints._client._race.StaggeredAttempts>} provides it.
+    """
+
+    @property
+    def over(self) -> bool:
+        """
+        Whether the sink wants nothing more.
+        """
+
+    def add(self, addresses: Sequence[IPAddress]) -> None:
+        """
+        Take more addresses.
+        """
+
+    def finish(
+        self, noAddresses: Callable[[], Exception], addresses: Sequence[IPAddress] = ()
+    ) -> None:
+        """
+        Take the last addresses; C{noAddresses} builds the error if there
+        were none at all.
+        """
+
+    def fail(self, reason: Failure) -> None:
+        """
+        Give up with C{reason}.
+        """
+
+    def onEnd(self, cleanup: Callable[[], object]) -> None:
+        """
+        Call C{cleanup} once the sink wants nothing more.
+        """
 
 
 def resolveHappily(
     reactor: Any,
-    race: StaggeredAttempts,
+    race: AddressSink,
     host: str,
     port: int,
     families: tuple[int, ...],
@@ -56,56 +93,72 @@ class _HappyResolution:
     def __init__(
         self,
         reactor: Any,
-        race: StaggeredAttempts,
+        race: AddressSink,
         host: str,
         port: int,
         families: tuple[int, ...],
         delay: float,
         noAddress: Callable[[], Exception],
     ) -> None:
+        self._reactor = reactor
         self._race = race
         self._delay = delay
-        self._preferred = families[0]
-        self._answered: dict[int, list[IPAddress]] = {}
+        self._families = families
+        self._noAddress = noAddress
+        self._answered: set[int] = set()
+        # The other family's addresses, while the preferred one is awaited.
         self._held: list[IPAddress] = []
         self._timer: IDelayedCall | None = None
-        self._reactor = reactor
-        self._families = families
+        # The first query's failure, to fail with if no family answers.
+        self._failure: Failure | None = None
         race.onEnd(self._stopTimer)
         for family in families:
-            d = resolve(reactor, host, port, (family,))
+            try:
+                d = resolve(reactor, host, port, (family,))
+            except Exception:
+                d = fail()
             race.onEnd(d.cancel)
-            d.addCallback(self._answer, family, noAddress)
-            d.addErrback(lambda f: None if race.over else race.fail(f))
+            d.addCallbacks(
+                self._answer,
+                self._noAnswer,
+                callbackArgs=(family,),
+                errbackArgs=(family,),
+            )
 
-    def _answer(
-        self,
-        addresses: list[IPAddress],
-        family: int,
-        noAddress: Callable[[], Exception],
-    ) -> None:
+    def _noAnswer(self, reason: Failure, family: int) -> None:
+        # RFC 8305 section 3: a failed query is a negative answer for its
+        # family; the other goes on.
+        if self._failure is None:
+            self._failure = reason
+        self._answer([], family)
+
+    def _answer(self, addresses: list[IPAddress], family: int) -> None:
         if self._race.over:
             return
-        self._answered[family] = addresses
-        if family == self._preferred or self._preferred in self._answered:
-            # Added in one call, so the race orders both families together.
-            self._stopTimer()
-            held, self._held = self._held, []
-            self._race.add(addresses + held)
-        elif addresses:
+        self._answered.add(family)
+        preferred = self._families[0]
+        if preferred not in self._answered and self._delay > 0 and addresses:
             self._held = addresses
-            if self._delay > 0:
-                self._timer = self._reactor.callLater(self._delay, self._release)
-            else:
-                self._release()
-        if len(self._answered) == len(self._families) and not self._race.over:
-            self._race.finish(noAddress)
+            self._timer = self._reactor.callLater(self._delay, self._release)
+            return
+        # Released together, so that the race orders both families at once.
+        self._stopTimer()
+        released, self._held = addresses + self._held, []
+        if len(self._answered) == len(self._families):
+            self._race.finish(self._noAddressError, released)
+        elif released:
+            self._race.add(released)
+
+    def _noAddressError(self) -> Exception:
+        if self._failure is not None and isinstance(self._failure.value, Exception):
+            # More telling than "no address" when the resolver said why.
+            return self._failure.value
+        return self._noAddress()
 
     def _release(self) -> None:
-        self._stopTimer()
-        held, self._held = self._held, []
-        if held:
-            self._race.add(held)
+        self._timer = None
+        released, self._held = self._held, []
+        self._race.add(released)
 
     def _stopTimer(self) -> None:
         if self._timer is not None and self._timer.active():
