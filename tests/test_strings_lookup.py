@@ -257,6 +257,24 @@ class ErrorTests(SynchronousTestCase):
             serverFromString(reactor, "tx-tcp4:80:backlog=1:backlog=2")
         self.assertEqual(e.exception.option, "backlog")
 
+    def test_longInputShortMessage(self) -> None:
+        """
+        Messages about the string as a whole quote an excerpt of it.
+        """
+        long = "x" * 100_000
+        for description, client in [
+            (long, False),
+            (f"{long}:80", True),
+            (f"={long}", False),
+            (f"tx-tcp4:80:backlog={long}:backlog={long}", False),
+            (f"tx-tcp4:80:{long}=\\", False),
+        ]:
+            parse = clientFromString if client else serverFromString
+            with self.assertRaises(EndpointStringError) as e:
+                parse(MemoryReactor(), description)
+            self.assertIn("(100", str(e.exception))
+            self.assertLessEqual(len(str(e.exception)), 400, str(e.exception))
+
 
 @implementer(IPlugin, IStreamServerEndpointStringParser)
 class FakeParser:

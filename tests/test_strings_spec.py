@@ -4,6 +4,7 @@ Tests for L{txendpoints._strings._spec} and the value kinds and quoting it uses.
 
 from __future__ import annotations
 
+import tracemalloc
 from typing import Any
 
 from hypothesis import given
@@ -343,6 +344,80 @@ class SpecParseTests(SynchronousTestCase):
         )
 
 
+
+# Far more than any message needs, far less than the inputs below.
+SHORT_MESSAGE = 400
+
+
+class CostTests(SynchronousTestCase):
+    """
+    Rejecting a string costs memory linear in its length and small, and its
+    message quotes at most an excerpt of each piece of input.
+    """
+
+    def reject(self, prefix: str, description: str) -> EndpointStringError:
+        args, kwargs = _parse(description)
+        with self.assertRaises(EndpointStringError) as e:
+            SPECS[(prefix, "server")].parse(args[1:], kwargs)
+        self.assertLessEqual(len(str(e.exception)), SHORT_MESSAGE, str(e.exception))
+        return e.exception
+
+    def test_longValue(self) -> None:
+        """
+        A long value is shown as its first characters and its length;
+        C{value} keeps it whole, as written.
+        """
+        value = "a" * 40 + "-" * 1_000_000
+        error = self.reject("tx-tcp6", f"tx-tcp6:80:interface={value}")
+        self.assertEqual(
+            str(error),
+            f"tx-tcp6: interface {'a' * 40!r}... (1000040 characters) is "
+            "neither a host name nor an IPv6 address",
+        )
+        self.assertEqual(error.value, value)
+
+    def test_longValues(self) -> None:
+        """
+        Every message that quotes input quotes an excerpt.
+        """
+        long = "-" * 100_000
+        for description in [
+            f"tx-tcp4:{long}",
+            f"tx-tcp4:{long}:port={long}",
+            f"tx-tcp4:80:{long}",
+            f"tx-tcp4:80:{long}:{long}",
+            f"tx-tcp4:80:{long}=1",
+            f"tx-tcp4:80:b{long}=1",
+        ]:
+            self.assertRegex(
+                str(self.reject("tx-tcp4", description)),
+                r"'b?-{39,40}'\.\.\. \(10000[01] characters\)",
+            )
+
+    def test_manyPieces(self) -> None:
+        """
+        Too many positional pieces are counted, not all listed.
+        """
+        for pieces in ["", "1"]:
+            description = "tx-tcp6:80:" + ":".join([pieces] * 100_000)
+            self.assertIn("99997 more", str(self.reject("tx-tcp6", description)))
+
+    def test_memory(self) -> None:
+        """
+        Rejecting 100,000 pieces allocates no more than a few dozen bytes
+        per character of input (the tokenizer's pieces and their copies).
+        """
+        for piece in ["", "1", "\\:"]:
+            description = "tx-tcp6:" + ":".join([piece] * 100_000)
+            args, kwargs = _parse(description)
+            tracemalloc.start()
+            try:
+                with self.assertRaises(EndpointStringError):
+                    TCP6_SERVER.parse(args[1:], kwargs)
+                peak = tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+            self.assertLess(peak, 40 * len(description))
 
 
 ipv4 = st.ip_addresses(v=4).map(str)

@@ -111,6 +111,11 @@ BACKLOG: Final = Integer(1, 65535)
 FD: Final = Integer(0, None, "a file descriptor number")
 
 
+# One way to match each text: "[0-9]*\.?[0-9]+" backtracks over every
+# split of a long run of digits, in time quadratic in its length.
+_SECONDS = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z")
+
+
 class Duration(Kind[float]):
     """
     A non-negative, finite number of seconds (C{0.25}, C{30}).
@@ -120,7 +125,7 @@ class Duration(Kind[float]):
 
     def parse(self, text: str) -> float:
         reason = "is not a number of seconds (0 or more)"
-        if not re.match(r"[0-9]*\.?[0-9]+\Z|[0-9]+\.\Z", text):
+        if not _SECONDS.match(text):
             raise InvalidValue(reason)
         value = float(text)
         if not math.isfinite(value):
@@ -162,6 +167,23 @@ class Boolean(Kind[bool]):
 BOOLEAN: Final = Boolean()
 
 
+# The IDNA codec splits names at these.
+_LABELS = re.compile("[.\u3002\uff0e\uff61]")
+
+
+def _mayBeHost(text: str) -> bool:
+    """
+    Whether C{text} is short enough to be a host name or an address.
+
+    A DNS name is at most 253 characters (254 with the final dot) in labels
+    of at most 63, and IDNA never makes a label shorter than it is written,
+    except by dropping characters such as soft hyphens that have no place
+    in a name we are given.  IDNA's punycode takes time quadratic in the
+    length of a label, so this is asked first.
+    """
+    return len(text) <= 254 and all(len(label) <= 63 for label in _LABELS.split(text))
+
+
 @dataclass(frozen=True)
 class Host(Kind[str]):
     """
@@ -193,7 +215,7 @@ class Host(Kind[str]):
         if text.startswith("[") and text.endswith("]"):
             # Accept the bracketed form people copy from URLs.
             text = text[1:-1]
-        version = addressFamily(text)
+        version = addressFamily(text) if _mayBeHost(text) else None
         if version is not None:
             if self.family is not None and version != self.family:
                 raise InvalidValue(
@@ -202,7 +224,7 @@ class Host(Kind[str]):
                     "address"
                 )
             return text
-        if self.names and isHostName(text):
+        if self.names and _mayBeHost(text) and isHostName(text):
             return text
         if text == "":
             raise InvalidValue("is empty")
