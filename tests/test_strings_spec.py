@@ -26,9 +26,6 @@ def parseString(description: str) -> tuple[str, dict[str, Any]]:
     return prefix, SPECS[(prefix, "server")].parse(args, kwargs)
 
 
-
-
-
 class SpecParseTests(SynchronousTestCase):
     """
     L{Spec.parse} gives typed values or an L{EndpointStringError} whose
@@ -344,7 +341,6 @@ class SpecParseTests(SynchronousTestCase):
         )
 
 
-
 # Far more than any message needs, far less than the inputs below.
 SHORT_MESSAGE = 400
 
@@ -393,6 +389,19 @@ class CostTests(SynchronousTestCase):
                 str(self.reject("tx-tcp4", description)),
                 r"'b?-{39,40}'\.\.\. \(10000[01] characters\)",
             )
+
+    def test_hugeNumber(self) -> None:
+        """
+        A number of more digits than C{int()} takes is our error, naming
+        the prefix, the option and an excerpt of the value.
+        """
+        error = self.reject("tx-tcp4", "tx-tcp4:80:backlog=" + "9" * 5_000)
+        self.assertEqual(
+            str(error),
+            f"tx-tcp4: backlog {'9' * 40!r}... (5000 characters) is not a "
+            "number from 1 to 65535",
+        )
+        self.assertEqual((error.prefix, error.option), ("tx-tcp4", "backlog"))
 
     def test_manyPieces(self) -> None:
         """

@@ -140,7 +140,7 @@ class CostTests(SynchronousTestCase):
             Host(6),
             BindAddress(),
         ]
-        shapes = ["9{}x", "1.{}x", "{}é", "a.{}", "[{}]:1", "-{}"]
+        shapes = ["9{}x", "9{}", "0{}1", "1.{}x", "{}é", "a.{}", "[{}]:1", "-{}"]
         for kind in kinds:
             for shape in shapes:
                 short, long = (shape.format("9" * n) for n in (1_000, 10_000))
@@ -173,3 +173,33 @@ class CostTests(SynchronousTestCase):
         self.assertEqual(Host().parse(name), name)
         self.assertEqual(Host().parse(name + "."), name + ".")
         self.assertEqual(Host().parse("ü" * 57 + ".de"), "ü" * 57 + ".de")
+
+
+class HugeNumberTests(SynchronousTestCase):
+    """
+    Numbers of more digits than Python's C{int()} takes (4,300 by default)
+    are out of range, not a bare C{ValueError}.
+    """
+
+    def test_integers(self) -> None:
+        for kind in [PORT, BACKLOG, FD]:
+            with self.assertRaises(InvalidValue) as usual:
+                kind.parse("x")
+            for text in ["9" * 5_000, "1" * 100_000]:
+                with self.assertRaises(InvalidValue) as e:
+                    kind.parse(text)
+                self.assertEqual(e.exception.reason, usual.exception.reason)
+
+    def test_leadingZeros(self) -> None:
+        """
+        Leading zeros count for nothing, however many there are.
+        """
+        self.assertEqual(PORT.parse("0" * 5_000 + "80"), 80)
+        self.assertEqual(FD.parse("0" * 5_000), 0)
+
+    def test_durations(self) -> None:
+        self.assertEqual(
+            DURATION.parse("0" * 5_000 + "1." + "5" * 5_000), 1.5555555555555556
+        )
+        with self.assertRaises(InvalidValue):
+            DURATION.parse("9" * 5_000)

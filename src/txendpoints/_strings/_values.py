@@ -100,7 +100,15 @@ class Integer(Kind[int]):
             reason = f"is not {self.noun} from {self.low} to {self.high}"
         if not _DIGITS.match(text):
             raise InvalidValue(reason)
-        value = int(text)
+        digits = text.lstrip("0") or "0"
+        if self.high is not None and len(digits) > len(str(self.high)):
+            raise InvalidValue(reason)
+        try:
+            value = int(digits)
+        except ValueError:
+            # More digits than int() takes (sys.get_int_max_str_digits()):
+            # far beyond anything an unbounded option could mean.
+            raise InvalidValue(reason) from None
         if value < self.low or (self.high is not None and value > self.high):
             raise InvalidValue(reason)
         return value
