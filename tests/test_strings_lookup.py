@@ -390,5 +390,3 @@ def _twistedVersion() -> str:
     from importlib.metadata import version
 
     return version("Twisted")
-
-

@@ -287,8 +287,9 @@ class FuzzTests(SynchronousTestCase):
 # (string, direction, exact message, option named by the error)
 BAD_STRINGS: list[tuple[str, str, str, str | None]] = [
     ("tx-tcp6", "server", "tx-tcp6: port is required", "port"),
+    ("tx-tcp6:", "server", "tx-tcp6: port is required", "port"),
     (
-        "tx-tcp6:",
+        "tx-tcp6::",
         "server",
         "tx-tcp6: port '' is not a number from 0 to 65535",
         "port",

@@ -189,7 +189,8 @@ class Spec:
         Turn the pieces of an endpoint string into typed values.
 
         @param args: The positional pieces after the prefix, C{str} or
-            C{bytes}, already unescaped by Twisted's tokenizer.
+            C{bytes}, already unescaped by Twisted's tokenizer.  If the last
+            is empty (a trailing C{:}), it is left out.
         @param kwargs: The keyword pieces.
         @return: A value for every option, defaults filled in.
         @raise EndpointStringError: For an unknown option, a value of the
@@ -201,8 +202,12 @@ class Spec:
         for name in textKwargs:
             if name not in self._byName:
                 raise self._unknown(name)
+        # Twisted's tokenizer makes an empty last piece of a trailing ':'
+        # (stdio:, tcp:8080:), which Twisted's own parsers accept; plugins
+        # see only the pieces, so this is the one place to drop it.
+        given = textArgs[:-1] if textArgs[-1:] == [""] else textArgs
         try:
-            return self._parseKnown(textArgs, textKwargs)
+            return self._parseKnown(given, textKwargs)
         except EndpointStringError as e:
             # Whatever went wrong, an IPv6 literal cut at its colons is the
             # likely cause: say how to write it.
