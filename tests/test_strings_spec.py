@@ -241,17 +241,18 @@ class SpecParseTests(SynchronousTestCase):
     def test_unescapedIPv6(self) -> None:
         self.assertMessage(
             "tx-tcp6:80:interface=::1",
-            "tx-tcp6: unexpected positional argument(s) '', '1'; it takes at "
-            "most 1 (port). If interface is an IPv6 address, write \\: for "
-            "each ':' (for example interface=\\:\\:1)",
+            "tx-tcp6: interface looks like an IPv6 address cut at its colons; "
+            "write \\: for each ':' (for example interface=\\:\\:1); as "
+            "written: unexpected positional argument(s) '', '1'; it takes at "
+            "most 1 (port)",
         )
 
     def test_unescapedIPv6Positional(self) -> None:
         self.assertMessage(
             "tx-tcp6:::1",
-            "tx-tcp6: unexpected positional argument(s) '', '1'; it takes at "
-            "most 1 (port). If this is an IPv6 address, write \\: for each ':' "
-            "(for example \\:\\:1)",
+            "tx-tcp6: an argument looks like an IPv6 address cut at its colons; "
+            "write \\: for each ':' (for example \\:\\:1); as written: "
+            "unexpected positional argument(s) '', '1'; it takes at most 1 (port)",
         )
 
     def test_unescapedIPv6Hints(self) -> None:
@@ -260,61 +261,101 @@ class SpecParseTests(SynchronousTestCase):
         position or keyword, a bracketed one, a zone, a bindAddress), the
         message names the option it was meant for and shows it escaped.
         """
-        hint = ". If {} is an IPv6 address, write \\: for each ':' (for example {})"
+
+        def hinted(name: str, example: str, reason: str) -> str:
+            return (
+                f"{name} looks like an IPv6 address cut at its colons; write "
+                f"\\: for each ':' (for example {example}); as written: {reason}"
+            )
+
         cases: list[tuple[str, Direction, str]] = [
             (
                 "tx-tcp6:::1:80",
                 "client",
-                "unexpected positional argument(s) '1', '80'; it takes at most 2 "
-                "(host, port)" + hint.format("host", "\\:\\:1"),
+                hinted(
+                    "host",
+                    "\\:\\:1",
+                    "unexpected positional argument(s) '1', '80'; it takes at most 2 "
+                    "(host, port)",
+                ),
             ),
             (
                 "tx-tcp6:fe80::1:80",
                 "client",
-                "unexpected positional argument(s) '1', '80'; it takes at most 2 "
-                "(host, port)" + hint.format("host", "fe80\\:\\:1"),
+                hinted(
+                    "host",
+                    "fe80\\:\\:1",
+                    "unexpected positional argument(s) '1', '80'; it takes at most 2 "
+                    "(host, port)",
+                ),
             ),
             (
                 "tx-host:[::1]:80",
                 "client",
-                "unexpected positional argument(s) '1]', '80'; it takes at most 2 "
-                "(host, port)" + hint.format("host", "[\\:\\:1]"),
+                hinted(
+                    "host",
+                    "[\\:\\:1]",
+                    "unexpected positional argument(s) '1]', '80'; it takes at most 2 "
+                    "(host, port)",
+                ),
             ),
             (
                 "tx-tcp6:2001:db8::1",
                 "client",
-                "unexpected positional argument(s) '', '1'; it takes at most 2 "
-                "(host, port)" + hint.format("host", "2001\\:db8\\:\\:1"),
+                hinted(
+                    "host",
+                    "2001\\:db8\\:\\:1",
+                    "unexpected positional argument(s) '', '1'; it takes at most 2 "
+                    "(host, port)",
+                ),
             ),
             (
                 "tx-tcp6:host=::1:port=80",
                 "client",
-                "host is given both by position ('') and by keyword (''"
-                ")" + hint.format("host", "host=\\:\\:1"),
+                hinted(
+                    "host",
+                    "host=\\:\\:1",
+                    "host is given both by position ('') and by keyword ('')",
+                ),
             ),
             (
                 "tx-tcp6:bindAddress=::1",
                 "client",
-                "host '' is empty" + hint.format("bindAddress", "bindAddress=\\:\\:1"),
+                hinted(
+                    "bindAddress",
+                    "bindAddress=\\:\\:1",
+                    "host '' is empty",
+                ),
             ),
             (
                 "tx-tcp6:h:80:bindAddress=[::1]:5",
                 "client",
-                "unexpected positional argument(s) '', '1]', '5'; it takes at most "
-                "2 (host, port)"
-                + hint.format("bindAddress", "bindAddress=[\\:\\:1]\\:5"),
+                hinted(
+                    "bindAddress",
+                    "bindAddress=[\\:\\:1]\\:5",
+                    "unexpected positional argument(s) '', '1]', '5'; it takes at most "
+                    "2 (host, port)",
+                ),
             ),
             (
                 "tx-tcp6:interface=::1:80",
                 "server",
-                "unexpected positional argument(s) '1', '80'; it takes at most 1 "
-                "(port)" + hint.format("interface", "interface=\\:\\:1"),
+                hinted(
+                    "interface",
+                    "interface=\\:\\:1",
+                    "unexpected positional argument(s) '1', '80'; it takes at most 1 "
+                    "(port)",
+                ),
             ),
             (
                 "tx-tcp6:8080:interface=fe80::1%eth0",
                 "server",
-                "unexpected positional argument(s) '', '1%eth0'; it takes at most 1 "
-                "(port)" + hint.format("interface", "interface=fe80\\:\\:1%eth0"),
+                hinted(
+                    "interface",
+                    "interface=fe80\\:\\:1%eth0",
+                    "unexpected positional argument(s) '', '1%eth0'; it takes at "
+                    "most 1 (port)",
+                ),
             ),
         ]
         for description, direction, message in cases:
@@ -323,6 +364,18 @@ class SpecParseTests(SynchronousTestCase):
             with self.assertRaises(EndpointStringError) as e:
                 SPECS[(prefix, direction)].parse(args, kwargs)
             self.assertEqual(str(e.exception), f"{prefix}: {message}")
+
+    def test_noIPv6HintWithoutAnAddressOption(self) -> None:
+        """
+        A prefix that takes no address gets no advice about writing one.
+        """
+        with self.assertRaises(EndpointStringError) as e:
+            SPECS[("tx-stdio", "server")].parse(["", "", "1"], {})
+        self.assertEqual(
+            str(e.exception),
+            "tx-stdio: unexpected positional argument(s) '', '', '1'; it takes none; "
+            "give every option as name=value",
+        )
 
     def test_noIPv6HintWithoutALiteral(self) -> None:
         self.assertMessage(

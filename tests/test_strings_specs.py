@@ -367,9 +367,9 @@ BAD_STRINGS: list[tuple[str, str, str, str | None]] = [
     (
         "tx-tcp6:80:interface=::1",
         "server",
-        "tx-tcp6: unexpected positional argument(s) '', '1'; it takes at most 1 "
-        "(port). If interface is an IPv6 address, write \\: for each ':' (for "
-        "example interface=\\:\\:1)",
+        "tx-tcp6: interface looks like an IPv6 address cut at its colons; write "
+        "\\: for each ':' (for example interface=\\:\\:1); as written: "
+        "unexpected positional argument(s) '', '1'; it takes at most 1 (port)",
         None,
     ),
     (

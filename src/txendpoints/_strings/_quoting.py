@@ -159,8 +159,9 @@ def ipv6Hint(
     @param slots: The names of the positional options, in slot order.
     @param args: The positional pieces, as text.
     @param kwargs: The keyword pieces, as text.
-    @return: A sentence to append to an error message (starting with
-        C{". "}), or C{""} if no cut literal is found.
+    @return: A sentence to open an error message with (such as
+        C{"interface looks like an IPv6 address cut at its colons; ..."}),
+        or C{""} if no cut literal is found.
     """
     split = _splitIPv6(hosts, slots, args, kwargs)
     if split is None:
@@ -171,6 +172,6 @@ def ipv6Hint(
     else:
         example = escape(literal, positional=True)
     return (
-        f". If {name or 'this'} is an IPv6 address, write \\: for each ':' "
-        f"(for example {example})"
+        f"{name or 'an argument'} looks like an IPv6 address cut at its "
+        f"colons; write \\: for each ':' (for example {example})"
     )

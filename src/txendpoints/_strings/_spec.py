@@ -210,13 +210,18 @@ class Spec:
             return self._parseKnown(given, textKwargs)
         except EndpointStringError as e:
             # Whatever went wrong, an IPv6 literal cut at its colons is the
-            # likely cause: say how to write it.
+            # likely cause, and what went wrong is then only its symptom:
+            # say first how to write it.
+            if not self._hostOptions:
+                raise
             slots = [o.name for o in self.positionals]
             hint = ipv6Hint(self._hostOptions, slots, textArgs, textKwargs)
             if not hint:
                 raise
             reason = str(e).removeprefix(f"{self.prefix}: ")
-            raise self.error(reason + hint, e.option, e.value) from None
+            raise self.error(
+                f"{hint}; as written: {reason}", e.option, e.value
+            ) from None
 
     def _parseKnown(
         self, textArgs: Sequence[str], textKwargs: Mapping[str, str]
