@@ -275,6 +275,30 @@ class ErrorTests(SynchronousTestCase):
             self.assertIn("(100", str(e.exception))
             self.assertLessEqual(len(str(e.exception)), 400, str(e.exception))
 
+    def test_whereTwistedsTokenizerFails(self) -> None:
+        """
+        Strings that Twisted's own functions reject with other errors before
+        any plugin runs (with Twisted 26.10: C{RuntimeError} from
+        C{StopIteration}, C{UnicodeEncodeError}, C{UnicodeDecodeError},
+        C{IndexError}) are L{EndpointStringError} from ours, as README and
+        the string reference promise.
+        """
+        descriptions: list[str | bytes] = [
+            "tx-tcp4:80\\",
+            "tx-tcp4:80:interface=x\\",
+            "tx-stdio:\\",
+            "tx-tcp4:80:é=1",
+            "tx-host:80:bäcklog=1",
+            b"tx-tcp6:80:\xff=1",
+            "=",
+            "backlog=5",
+            "\\",
+        ]
+        for description in descriptions:
+            for parse in [serverFromString, clientFromString]:
+                with self.assertRaises(EndpointStringError, msg=repr(description)):
+                    parse(MemoryReactor(), description)
+
 
 @implementer(IPlugin, IStreamServerEndpointStringParser)
 class FakeParser:
