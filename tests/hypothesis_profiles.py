@@ -6,6 +6,9 @@ who wants the grammar fuzzed properly::
 
     HYPOTHESIS_PROFILE=long python -m pytest tests/test_strings_specs.py
 
+It also runs the pathological strings of C{tests/test_strings_lookup.py}
+(tens of thousands of pieces each) a hundred times as often as C{ci}.
+
 Imported by C{conftest.py} for pytest and by the test modules that use
 Hypothesis, so that trial sees the same profile.  No deadline: the machine
 running the tests may be slow or busy, and timing is not what we test.

@@ -5,9 +5,15 @@ C{serverFromString} / C{clientFromString}.
 
 from __future__ import annotations
 
+import gc
+import math
+import time
 import warnings
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from twisted.internet import endpoints
 from twisted.internet.interfaces import IStreamServerEndpointStringParser
 from twisted.internet.testing import MemoryReactor
@@ -16,6 +22,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 
 import txendpoints
+from tests import hypothesis_profiles  # noqa: F401
 from txendpoints import (
     EndpointStringError,
     PrefixCollisionWarning,
@@ -27,6 +34,7 @@ from txendpoints import (
 )
 from txendpoints._strings import _lookup
 from txendpoints._strings._lookup import tokenize
+from txendpoints._strings._spec import Direction
 from txendpoints._tools import _catalog
 
 
@@ -257,6 +265,48 @@ class ErrorTests(SynchronousTestCase):
             serverFromString(reactor, "tx-tcp4:80:backlog=1:backlog=2")
         self.assertEqual(e.exception.option, "backlog")
 
+    def test_longInputShortMessage(self) -> None:
+        """
+        Messages about the string as a whole quote an excerpt of it.
+        """
+        long = "x" * 100_000
+        for description, client in [
+            (long, False),
+            (f"{long}:80", True),
+            (f"={long}", False),
+            (f"tx-tcp4:80:backlog={long}:backlog={long}", False),
+            (f"tx-tcp4:80:{long}=\\", False),
+        ]:
+            parse = clientFromString if client else serverFromString
+            with self.assertRaises(EndpointStringError) as e:
+                parse(MemoryReactor(), description)
+            self.assertIn("(100", str(e.exception))
+            self.assertLessEqual(len(str(e.exception)), 400, str(e.exception))
+
+    def test_whereTwistedsTokenizerFails(self) -> None:
+        """
+        Strings that Twisted's own functions reject with other errors before
+        any plugin runs (with Twisted 26.10: C{RuntimeError} from
+        C{StopIteration}, C{UnicodeEncodeError}, C{UnicodeDecodeError},
+        C{IndexError}) are L{EndpointStringError} from ours, as README and
+        the string reference promise.
+        """
+        descriptions: list[str | bytes] = [
+            "tx-tcp4:80\\",
+            "tx-tcp4:80:interface=x\\",
+            "tx-stdio:\\",
+            "tx-tcp4:80:é=1",
+            "tx-host:80:bäcklog=1",
+            b"tx-tcp6:80:\xff=1",
+            "=",
+            "backlog=5",
+            "\\",
+        ]
+        for description in descriptions:
+            for parse in [serverFromString, clientFromString]:
+                with self.assertRaises(EndpointStringError, msg=repr(description)):
+                    parse(MemoryReactor(), description)
+
 
 @implementer(IPlugin, IStreamServerEndpointStringParser)
 class FakeParser:
@@ -374,3 +424,136 @@ def _twistedVersion() -> str:
     return version("Twisted")
 
 
+# Pieces of pathological strings: each is repeated thousands of times
+# between a head and a tail.
+_UNITS = [
+    ":",
+    "1:",
+    "9",
+    "0",
+    "é",
+    "\x00",
+    "\udcff",
+    "\U0010ffff",
+    "\\:",
+    "\\\\",
+    "a=",
+    ":=:",
+    "[",
+    "::1:",
+    "1.",
+    "a.",
+    "-",
+    "ü.",
+]
+_HEADS = [
+    "",
+    "80:",
+    "port=",
+    "backlog=",
+    "interface=",
+    "80:interface=",
+    "host=",
+    "example.org:",
+    "bindAddress=",
+    "example.org:80:timeout=",
+    "80:backlog=",
+    "attemptDelay=1",
+    "stdin=",
+]
+_TAILS = ["", ":", "\\", ":80", "=1", ":backlog=1:backlog=2", ":\x00=1"]
+# The long string has this many times the units of the short one.
+_SCALE = 40
+# Far longer than any message, far shorter than the strings below.
+_LONGEST_MESSAGE = 2_500
+
+
+class Pathological(NamedTuple):
+    """
+    A pathological string after one of our prefixes: a head, a unit
+    repeated any number of times, and a tail.
+    """
+
+    direction: Direction
+    prefix: str
+    head: str
+    unit: str
+    tail: str
+    asBytes: bool
+
+    def build(self, count: int) -> str | bytes:
+        text = f"{self.prefix}:{self.head}{self.unit * count}{self.tail}"
+        return text.encode("utf-8", "surrogatepass") if self.asBytes else text
+
+
+@st.composite
+def pathological(draw: st.DrawFn) -> Pathological:
+    prefix = draw(st.sampled_from(["tx-tcp4", "tx-tcp6", "tx-host", "tx-stdio"]))
+    return Pathological(
+        draw(st.sampled_from(["server", "client"])),
+        prefix.upper() if draw(st.booleans()) else prefix,
+        draw(st.sampled_from(_HEADS)),
+        draw(st.sampled_from(_UNITS)),
+        draw(st.sampled_from(_TAILS)),
+        draw(st.booleans()),
+    )
+
+
+def _secondsPerCharacter(
+    parse: Callable[[], object], length: int, repeat: int
+) -> float:
+    best = math.inf
+    for _ in range(2):
+        start = time.perf_counter()
+        for _ in range(repeat):
+            try:
+                parse()
+            except EndpointStringError:
+                pass
+        best = min(best, time.perf_counter() - start)
+    return best / (length * repeat)
+
+
+class PathologicalStringTests(SynchronousTestCase):
+    """
+    Our C{serverFromString} and C{clientFromString} turn any string with one
+    of our prefixes (tens of thousands of pieces, huge numbers, NULs,
+    non-ASCII, huge values) into an endpoint or an L{EndpointStringError}
+    with a short message, in time linear in its length.
+    """
+
+    # Each a string that was once slow to reject: the IPv6-hint search,
+    # a backtracking duration pattern, a message quoting every piece.
+    @example(Pathological("server", "tx-tcp6", "", ":", "", False), 30_000)
+    @example(
+        Pathological("client", "tx-host", "example.org:80:timeout=", "9", "=1", False),
+        30_000,
+    )
+    @example(Pathological("server", "tx-tcp4", "80:", "1:", "", True), 30_000)
+    @settings(max_examples=max(10, settings().max_examples // 5))
+    @given(pathological(), st.integers(min_value=1_000, max_value=30_000))
+    def test_linearAndOurs(self, case: Pathological, count: int) -> None:
+        function = serverFromString if case.direction == "server" else clientFromString
+        reactor = MemoryReactor()
+        long, short = case.build(count), case.build(count // _SCALE)
+        try:
+            function(reactor, long)
+        except EndpointStringError as e:
+            self.assertLessEqual(len(str(e)), _LONGEST_MESSAGE)
+        # A collection of the whole suite's objects would land on one of
+        # the two measurements, not in proportion to both.
+        gc.disable()
+        try:
+            longCost = _secondsPerCharacter(
+                lambda: function(reactor, long), len(long), 1
+            )
+            shortCost = _secondsPerCharacter(
+                lambda: function(reactor, short),
+                len(short),
+                max(1, len(long) // len(short)),
+            )
+        finally:
+            gc.enable()
+        # Linear cost gives about 1 (less, as fixed costs weigh more on
+        # the short string); quadratic would give about _SCALE.
+        self.assertLess(longCost / shortCost, _SCALE / 5, repr(long[:80]))

@@ -4,13 +4,14 @@ Tests for L{txendpoints._strings._parsers} and the dropin.
 
 from __future__ import annotations
 
-from twisted.internet.endpoints import serverFromString
+from twisted.internet.endpoints import clientFromString, serverFromString
 from twisted.internet.interfaces import IStreamServerEndpointStringParser
 from twisted.internet.testing import MemoryReactor
 from twisted.plugin import IPlugin, getPlugins
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface.verify import verifyObject
 
+import txendpoints
 from txendpoints import (
     EndpointStringError,
     HostServerEndpoint,
@@ -87,6 +88,31 @@ class ServerParserTests(SynchronousTestCase):
             self.assertEqual(
                 describe(serverFromString(reactor, description)), description
             )
+
+    def test_trailingColon(self) -> None:
+        """
+        One trailing C{:} is accepted, as Twisted accepts C{stdio:} and
+        C{tcp:8080:}, through Twisted's C{serverFromString} and
+        C{clientFromString} and ours; L{describe} leaves it out.
+        """
+        reactor = MemoryReactor()
+        for parse in [serverFromString, txendpoints.serverFromString]:
+            self.assertEqual(
+                parse(reactor, "tx-tcp4:8080:"), TCP4ServerEndpoint(reactor, 8080)
+            )
+            self.assertEqual(describe(parse(reactor, "tx-tcp6:80:")), "tx-tcp6:80")
+            self.assertEqual(
+                parse(reactor, "tx-tcp4:port=8080:"), TCP4ServerEndpoint(reactor, 8080)
+            )
+            self.assertEqual(describe(parse(reactor, "tx-stdio:")), "tx-stdio")
+            with self.assertRaises(EndpointStringError):
+                parse(reactor, "tx-tcp4:8080::")
+        for parseClient in [clientFromString, txendpoints.clientFromString]:
+            self.assertEqual(
+                describe(parseClient(reactor, "tx-host:example.org:80:")),
+                "tx-host:example.org:80",
+            )
+            self.assertEqual(describe(parseClient(reactor, "tx-stdio:")), "tx-stdio")
 
     def test_caseInsensitivePrefix(self) -> None:
         reactor = MemoryReactor()

@@ -4,6 +4,7 @@ Tests for L{txendpoints._strings._spec} and the value kinds and quoting it uses.
 
 from __future__ import annotations
 
+import tracemalloc
 from typing import Any
 
 from hypothesis import given
@@ -23,9 +24,6 @@ def parseString(description: str) -> tuple[str, dict[str, Any]]:
     args, kwargs = _parse(description)
     prefix = args.pop(0)
     return prefix, SPECS[(prefix, "server")].parse(args, kwargs)
-
-
-
 
 
 class SpecParseTests(SynchronousTestCase):
@@ -202,8 +200,32 @@ class SpecParseTests(SynchronousTestCase):
 
     def test_emptyPort(self) -> None:
         self.assertMessage(
-            "tx-tcp4:", "tx-tcp4: port '' is not a number from 0 to 65535"
+            "tx-tcp4::", "tx-tcp4: port '' is not a number from 0 to 65535"
         )
+        self.assertMessage(
+            "tx-tcp4:port=", "tx-tcp4: port '' is not a number from 0 to 65535"
+        )
+
+    def test_trailingEmptyPiece(self) -> None:
+        """
+        Exactly one trailing empty positional piece is dropped (Twisted's
+        tokenizer makes one of a trailing C{:}), whatever the prefix.
+        """
+        self.assertEqual(parseString("tx-tcp4:8080:"), parseString("tx-tcp4:8080"))
+        self.assertEqual(
+            parseString("tx-tcp6:backlog=3:8080:"),
+            parseString("tx-tcp6:8080:backlog=3"),
+        )
+        self.assertMessage("tx-tcp4:", "tx-tcp4: port is required")
+        with self.assertRaises(EndpointStringError) as e:
+            parseString("tx-tcp4:8080::")
+        self.assertIn("unexpected positional argument(s) ''; ", str(e.exception))
+        for prefix, direction in SPECS:
+            if prefix == "tx-stdio":
+                self.assertEqual(
+                    SPECS[(prefix, direction)].parse([""], {}),
+                    SPECS[(prefix, direction)].parse([], {}),
+                )
 
     def test_tooManyPositional(self) -> None:
         """
@@ -219,17 +241,18 @@ class SpecParseTests(SynchronousTestCase):
     def test_unescapedIPv6(self) -> None:
         self.assertMessage(
             "tx-tcp6:80:interface=::1",
-            "tx-tcp6: unexpected positional argument(s) '', '1'; it takes at "
-            "most 1 (port). If interface is an IPv6 address, write \\: for "
-            "each ':' (for example interface=\\:\\:1)",
+            "tx-tcp6: interface looks like an IPv6 address cut at its colons; "
+            "write \\: for each ':' (for example interface=\\:\\:1); as "
+            "written: unexpected positional argument(s) '', '1'; it takes at "
+            "most 1 (port)",
         )
 
     def test_unescapedIPv6Positional(self) -> None:
         self.assertMessage(
             "tx-tcp6:::1",
-            "tx-tcp6: unexpected positional argument(s) '', '1'; it takes at "
-            "most 1 (port). If this is an IPv6 address, write \\: for each ':' "
-            "(for example \\:\\:1)",
+            "tx-tcp6: an argument looks like an IPv6 address cut at its colons; "
+            "write \\: for each ':' (for example \\:\\:1); as written: "
+            "unexpected positional argument(s) '', '1'; it takes at most 1 (port)",
         )
 
     def test_unescapedIPv6Hints(self) -> None:
@@ -238,61 +261,101 @@ class SpecParseTests(SynchronousTestCase):
         position or keyword, a bracketed one, a zone, a bindAddress), the
         message names the option it was meant for and shows it escaped.
         """
-        hint = ". If {} is an IPv6 address, write \\: for each ':' (for example {})"
+
+        def hinted(name: str, example: str, reason: str) -> str:
+            return (
+                f"{name} looks like an IPv6 address cut at its colons; write "
+                f"\\: for each ':' (for example {example}); as written: {reason}"
+            )
+
         cases: list[tuple[str, Direction, str]] = [
             (
                 "tx-tcp6:::1:80",
                 "client",
-                "unexpected positional argument(s) '1', '80'; it takes at most 2 "
-                "(host, port)" + hint.format("host", "\\:\\:1"),
+                hinted(
+                    "host",
+                    "\\:\\:1",
+                    "unexpected positional argument(s) '1', '80'; it takes at most 2 "
+                    "(host, port)",
+                ),
             ),
             (
                 "tx-tcp6:fe80::1:80",
                 "client",
-                "unexpected positional argument(s) '1', '80'; it takes at most 2 "
-                "(host, port)" + hint.format("host", "fe80\\:\\:1"),
+                hinted(
+                    "host",
+                    "fe80\\:\\:1",
+                    "unexpected positional argument(s) '1', '80'; it takes at most 2 "
+                    "(host, port)",
+                ),
             ),
             (
                 "tx-host:[::1]:80",
                 "client",
-                "unexpected positional argument(s) '1]', '80'; it takes at most 2 "
-                "(host, port)" + hint.format("host", "[\\:\\:1]"),
+                hinted(
+                    "host",
+                    "[\\:\\:1]",
+                    "unexpected positional argument(s) '1]', '80'; it takes at most 2 "
+                    "(host, port)",
+                ),
             ),
             (
                 "tx-tcp6:2001:db8::1",
                 "client",
-                "unexpected positional argument(s) '', '1'; it takes at most 2 "
-                "(host, port)" + hint.format("host", "2001\\:db8\\:\\:1"),
+                hinted(
+                    "host",
+                    "2001\\:db8\\:\\:1",
+                    "unexpected positional argument(s) '', '1'; it takes at most 2 "
+                    "(host, port)",
+                ),
             ),
             (
                 "tx-tcp6:host=::1:port=80",
                 "client",
-                "host is given both by position ('') and by keyword (''"
-                ")" + hint.format("host", "host=\\:\\:1"),
+                hinted(
+                    "host",
+                    "host=\\:\\:1",
+                    "host is given both by position ('') and by keyword ('')",
+                ),
             ),
             (
                 "tx-tcp6:bindAddress=::1",
                 "client",
-                "host '' is empty" + hint.format("bindAddress", "bindAddress=\\:\\:1"),
+                hinted(
+                    "bindAddress",
+                    "bindAddress=\\:\\:1",
+                    "host '' is empty",
+                ),
             ),
             (
                 "tx-tcp6:h:80:bindAddress=[::1]:5",
                 "client",
-                "unexpected positional argument(s) '', '1]', '5'; it takes at most "
-                "2 (host, port)"
-                + hint.format("bindAddress", "bindAddress=[\\:\\:1]\\:5"),
+                hinted(
+                    "bindAddress",
+                    "bindAddress=[\\:\\:1]\\:5",
+                    "unexpected positional argument(s) '', '1]', '5'; it takes at most "
+                    "2 (host, port)",
+                ),
             ),
             (
                 "tx-tcp6:interface=::1:80",
                 "server",
-                "unexpected positional argument(s) '1', '80'; it takes at most 1 "
-                "(port)" + hint.format("interface", "interface=\\:\\:1"),
+                hinted(
+                    "interface",
+                    "interface=\\:\\:1",
+                    "unexpected positional argument(s) '1', '80'; it takes at most 1 "
+                    "(port)",
+                ),
             ),
             (
                 "tx-tcp6:8080:interface=fe80::1%eth0",
                 "server",
-                "unexpected positional argument(s) '', '1%eth0'; it takes at most 1 "
-                "(port)" + hint.format("interface", "interface=fe80\\:\\:1%eth0"),
+                hinted(
+                    "interface",
+                    "interface=fe80\\:\\:1%eth0",
+                    "unexpected positional argument(s) '', '1%eth0'; it takes at "
+                    "most 1 (port)",
+                ),
             ),
         ]
         for description, direction, message in cases:
@@ -301,6 +364,18 @@ class SpecParseTests(SynchronousTestCase):
             with self.assertRaises(EndpointStringError) as e:
                 SPECS[(prefix, direction)].parse(args, kwargs)
             self.assertEqual(str(e.exception), f"{prefix}: {message}")
+
+    def test_noIPv6HintWithoutAnAddressOption(self) -> None:
+        """
+        A prefix that takes no address gets no advice about writing one.
+        """
+        with self.assertRaises(EndpointStringError) as e:
+            SPECS[("tx-stdio", "server")].parse(["", "", "1"], {})
+        self.assertEqual(
+            str(e.exception),
+            "tx-stdio: unexpected positional argument(s) '', '', '1'; it takes none; "
+            "give every option as name=value",
+        )
 
     def test_noIPv6HintWithoutALiteral(self) -> None:
         self.assertMessage(
@@ -343,6 +418,94 @@ class SpecParseTests(SynchronousTestCase):
         )
 
 
+# Far more than any message needs, far less than the inputs below.
+SHORT_MESSAGE = 400
+
+
+class CostTests(SynchronousTestCase):
+    """
+    Rejecting a string costs memory linear in its length and small, and its
+    message quotes at most an excerpt of each piece of input.
+    """
+
+    def reject(self, prefix: str, description: str) -> EndpointStringError:
+        args, kwargs = _parse(description)
+        with self.assertRaises(EndpointStringError) as e:
+            SPECS[(prefix, "server")].parse(args[1:], kwargs)
+        self.assertLessEqual(len(str(e.exception)), SHORT_MESSAGE, str(e.exception))
+        return e.exception
+
+    def test_longValue(self) -> None:
+        """
+        A long value is shown as its first characters and its length;
+        C{value} keeps it whole, as written.
+        """
+        value = "a" * 40 + "-" * 1_000_000
+        error = self.reject("tx-tcp6", f"tx-tcp6:80:interface={value}")
+        self.assertEqual(
+            str(error),
+            f"tx-tcp6: interface {'a' * 40!r}... (1000040 characters) is "
+            "neither a host name nor an IPv6 address",
+        )
+        self.assertEqual(error.value, value)
+
+    def test_longValues(self) -> None:
+        """
+        Every message that quotes input quotes an excerpt.
+        """
+        long = "-" * 100_000
+        for description in [
+            f"tx-tcp4:{long}",
+            f"tx-tcp4:{long}:port={long}",
+            f"tx-tcp4:80:{long}",
+            f"tx-tcp4:80:{long}:{long}",
+            f"tx-tcp4:80:{long}=1",
+            f"tx-tcp4:80:b{long}=1",
+        ]:
+            self.assertRegex(
+                str(self.reject("tx-tcp4", description)),
+                r"'b?-{39,40}'\.\.\. \(10000[01] characters\)",
+            )
+
+    def test_hugeNumber(self) -> None:
+        """
+        A number of more digits than C{int()} takes is our error, naming
+        the prefix, the option and an excerpt of the value.
+        """
+        error = self.reject("tx-tcp4", "tx-tcp4:80:backlog=" + "9" * 5_000)
+        self.assertEqual(
+            str(error),
+            f"tx-tcp4: backlog {'9' * 40!r}... (5000 characters) is not a "
+            "number from 1 to 65535",
+        )
+        self.assertEqual((error.prefix, error.option), ("tx-tcp4", "backlog"))
+
+    def test_manyPieces(self) -> None:
+        """
+        Too many positional pieces are counted, not all listed.
+        """
+        for pieces in ["", "1"]:
+            description = "tx-tcp6:80:" + ":".join([pieces] * 100_000)
+            self.assertRegex(
+                str(self.reject("tx-tcp6", description)), r"'1?' and 9999[67] more"
+            )
+
+    def test_memory(self) -> None:
+        """
+        Rejecting 100,000 pieces allocates no more than a few dozen bytes
+        per character of input (the tokenizer's pieces and their copies).
+        """
+        for piece in ["", "1", "\\:"]:
+            description = "tx-tcp6:" + ":".join([piece] * 100_000)
+            args, kwargs = _parse(description)
+            tracemalloc.start()
+            try:
+                with self.assertRaises(EndpointStringError):
+                    TCP6_SERVER.parse(args[1:], kwargs)
+                peak = tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+            self.assertLess(peak, 40 * len(description))
 
 
 ipv4 = st.ip_addresses(v=4).map(str)

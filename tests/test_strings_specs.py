@@ -294,8 +294,9 @@ class FuzzTests(SynchronousTestCase):
 # (string, direction, exact message, option named by the error)
 BAD_STRINGS: list[tuple[str, str, str, str | None]] = [
     ("tx-tcp6", "server", "tx-tcp6: port is required", "port"),
+    ("tx-tcp6:", "server", "tx-tcp6: port is required", "port"),
     (
-        "tx-tcp6:",
+        "tx-tcp6::",
         "server",
         "tx-tcp6: port '' is not a number from 0 to 65535",
         "port",
@@ -373,9 +374,9 @@ BAD_STRINGS: list[tuple[str, str, str, str | None]] = [
     (
         "tx-tcp6:80:interface=::1",
         "server",
-        "tx-tcp6: unexpected positional argument(s) '', '1'; it takes at most 1 "
-        "(port). If interface is an IPv6 address, write \\: for each ':' (for "
-        "example interface=\\:\\:1)",
+        "tx-tcp6: interface looks like an IPv6 address cut at its colons; write "
+        "\\: for each ':' (for example interface=\\:\\:1); as written: "
+        "unexpected positional argument(s) '', '1'; it takes at most 1 (port)",
         None,
     ),
     (

@@ -4,17 +4,47 @@ Tests for L{txendpoints._strings._values}: the kinds of option value.
 
 from __future__ import annotations
 
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
 from twisted.trial.unittest import SynchronousTestCase
 
+from txendpoints._strings import _values
 from txendpoints._strings._values import (
     BACKLOG,
     BOOLEAN,
     DURATION,
     FD,
     PORT,
+    BindAddress,
     Host,
     InvalidValue,
+    Kind,
 )
+
+
+def slowdown(parse: Callable[[str], object], short: str, long: str) -> float:
+    """
+    How many times more time per character C{parse} takes on C{long} than
+    on C{short}: about 1 (or less) if its cost is linear, whatever the
+    machine's speed.  Each is the best of five runs.
+    """
+
+    def perCharacter(text: str, repeat: int) -> float:
+        best = math.inf
+        for _ in range(5):
+            start = time.perf_counter()
+            for _ in range(repeat):
+                try:
+                    parse(text)
+                except InvalidValue:
+                    pass
+            best = min(best, time.perf_counter() - start)
+        return best / (repeat * len(text))
+
+    return perCharacter(long, 1) / perCharacter(short, len(long) // len(short))
 
 
 class KindTests(SynchronousTestCase):
@@ -93,3 +123,83 @@ class KindTests(SynchronousTestCase):
             Host().parse("")
         self.assertEqual(e.exception.reason, "is empty")
         self.assertEqual(Host(empty=True).parse(""), "")
+
+
+class CostTests(SynchronousTestCase):
+    """
+    Every kind rejects text in time linear in its length.
+    """
+
+    def test_linear(self) -> None:
+        kinds: list[Kind[Any]] = [
+            PORT,
+            FD,
+            DURATION,
+            BOOLEAN,
+            Host(),
+            Host(6),
+            BindAddress(),
+        ]
+        shapes = ["9{}x", "9{}", "0{}1", "1.{}x", "{}é", "a.{}", "[{}]:1", "-{}"]
+        for kind in kinds:
+            for shape in shapes:
+                short, long = (shape.format("9" * n) for n in (1_000, 10_000))
+                self.assertLess(slowdown(kind.parse, short, long), 5, f"{kind} {shape}")
+
+    def test_longLabel(self) -> None:
+        """
+        Text with a label longer than DNS allows is no host name, and IDNA
+        (whose punycode costs time quadratic in a label's length) is not
+        asked about it.
+        """
+
+        def noIDNA(text: str) -> bool:
+            self.fail(f"isHostName asked about {len(text)} characters")
+
+        label = "".join(chr(0x4E00 + i) for i in range(64))
+        self.patch(_values, "isHostName", noIDNA)
+        for text in [label, f"a.{label}.b", label * 100, "a." * 200]:
+            with self.assertRaises(InvalidValue) as e:
+                Host().parse(text)
+            self.assertEqual(
+                e.exception.reason, "is neither a host name nor an IP address"
+            )
+
+    def test_longestName(self) -> None:
+        """
+        Names as long as DNS allows are still names, Unicode ones included.
+        """
+        name = ".".join(["a" * 63] * 3 + ["b" * 61])
+        self.assertEqual(Host().parse(name), name)
+        self.assertEqual(Host().parse(name + "."), name + ".")
+        self.assertEqual(Host().parse("ü" * 57 + ".de"), "ü" * 57 + ".de")
+
+
+class HugeNumberTests(SynchronousTestCase):
+    """
+    Numbers of more digits than Python's C{int()} takes (4,300 by default)
+    are out of range, not a bare C{ValueError}.
+    """
+
+    def test_integers(self) -> None:
+        for kind in [PORT, BACKLOG, FD]:
+            with self.assertRaises(InvalidValue) as usual:
+                kind.parse("x")
+            for text in ["9" * 5_000, "1" * 100_000]:
+                with self.assertRaises(InvalidValue) as e:
+                    kind.parse(text)
+                self.assertEqual(e.exception.reason, usual.exception.reason)
+
+    def test_leadingZeros(self) -> None:
+        """
+        Leading zeros count for nothing, however many there are.
+        """
+        self.assertEqual(PORT.parse("0" * 5_000 + "80"), 80)
+        self.assertEqual(FD.parse("0" * 5_000), 0)
+
+    def test_durations(self) -> None:
+        self.assertEqual(
+            DURATION.parse("0" * 5_000 + "1." + "5" * 5_000), 1.5555555555555556
+        )
+        with self.assertRaises(InvalidValue):
+            DURATION.parse("9" * 5_000)

@@ -18,7 +18,6 @@ It may import the rest of the string layer and everything below it.
 
 from __future__ import annotations
 
-import difflib
 import operator
 import re
 import warnings
@@ -38,7 +37,8 @@ from twisted.plugin import getPlugins
 from .._errors import EndpointStringError
 from ._parsers import ClientParser, ServerParser
 from ._provenance import distributionOf
-from ._spec import Direction, Spec
+from ._quoting import excerpt, named
+from ._spec import Direction, Spec, closeMatches
 
 # Twisted's endpoint-string functions and tables carry no annotations.
 _untyped: Any = _twisted
@@ -202,9 +202,9 @@ def _bare(message: str) -> EndpointStringError:
 
 def _unknownType(prefix: str, direction: Direction) -> EndpointStringError:
     known = sorted(set(prefixTable(direction).parsers) | BUILTINS[direction])
-    close = difflib.get_close_matches(prefix.lower(), known, n=1, cutoff=0.6)
+    close = closeMatches(prefix.lower(), known)
     hint = f"did you mean '{close[0]}'?" if close else "see 'txendpoints list'"
-    return _bare(f"unknown {direction} endpoint type {prefix!r}; {hint}")
+    return _bare(f"unknown {direction} endpoint type {excerpt(prefix)}; {hint}")
 
 
 def _warnCollision(key: str, direction: Direction, table: PrefixTable) -> None:
@@ -232,7 +232,9 @@ def _checkGrammar(prefix: str, tokens: Tokens, spec: Spec | None) -> None:
     if tokens.dangling is not None:
         where = tokens.dangling
         option = where if isinstance(where, str) else None
-        if isinstance(where, int):
+        if isinstance(where, str):
+            where = named(where)
+        else:
             slots = spec.positionals if spec is not None else ()
             if where == 0:
                 where = "the endpoint type"
@@ -251,7 +253,8 @@ def _checkGrammar(prefix: str, tokens: Tokens, spec: Spec | None) -> None:
     for name, value in tokens.keywords:
         if name in seen:
             raise spec.error(
-                f"option '{name}' is given twice ({seen[name]!r} and {value!r})",
+                f"option {excerpt(name)} is given twice "
+                f"({excerpt(seen[name])} and {excerpt(value)})",
                 option=name,
                 value=value,
             )
@@ -272,7 +275,9 @@ def _lookup(description: str | bytes, direction: Direction) -> tuple[Any, Tokens
         raise _bare("the endpoint string is empty")
     tokens = tokenize(text)
     if not tokens.args:
-        raise _bare(f"{text!r} does not start with an endpoint type such as 'tcp:'")
+        raise _bare(
+            f"{excerpt(text)} does not start with an endpoint type such as 'tcp:'"
+        )
     prefix = tokens.args[0]
     key = prefix.lower()
     if key in BUILTINS[direction]:

@@ -1,6 +1,7 @@
 """
 Twisted's endpoint-string quoting: writing values so its tokenizer gives them
-back, and spotting an IPv6 literal it cut apart at unescaped colons.
+back, spotting an IPv6 literal it cut apart at unescaped colons, and quoting
+input in our messages.
 
 It may import only L{txendpoints._net}.
 """
@@ -41,15 +42,55 @@ def escape(text: str, positional: bool = False) -> str:
     return text
 
 
+# Input longer than this is quoted as an excerpt of _EXCERPT characters, so
+# that a message stays short however long the string was.
+_LONGEST_QUOTED: Final = 60
+_EXCERPT: Final = 40
+
+
+def excerpt(text: str) -> str:
+    """
+    Quote a piece of the input for a message: every message that shows
+    input shows it through this.
+
+    @param text: The piece, as written.
+    @return: Its C{repr}; for text longer than 60 characters, the C{repr}
+        of its first 40 followed by C{...} and its length, such as
+        C{'aaaa'... (4194304 characters)}.
+    """
+    if len(text) <= _LONGEST_QUOTED:
+        return repr(text)
+    return f"{text[:_EXCERPT]!r}... ({len(text)} characters)"
+
+
+def named(name: str) -> str:
+    """
+    Show an option name from the input in a message: bare, as messages
+    show option names, if it is a short plain word; else through
+    L{excerpt}.
+
+    @param name: The name, as written.
+    @return: The name, or its quoted excerpt.
+    """
+    if name.isidentifier() and len(name) <= _LONGEST_QUOTED:
+        return name
+    return excerpt(name)
+
+
 # An IPv6 literal is at most 8 groups, with one more piece for a '::' at
 # either end and another for a ']:port' after a bracketed one.
 _MOST_ADDRESS_PIECES: Final = 10
+# Longer than any literal: 45 characters of address (with an IPv4 tail),
+# brackets, ':65535', and a zone longer than any interface name.
+_LONGEST_ADDRESS: Final = 128
 _BRACKETED = re.compile(r"\[(.*)\](?::[0-9]*)?", re.S)
 
 
 def _isIPv6(pieces: Sequence[str]) -> bool:
     if any(":" in piece for piece in pieces):
         # A piece with a colon in it was escaped, so not cut by the tokenizer.
+        return False
+    if sum(map(len, pieces)) + len(pieces) > _LONGEST_ADDRESS:
         return False
     text = ":".join(pieces)
     bracketed = _BRACKETED.fullmatch(text)
@@ -70,6 +111,10 @@ def _splitIPv6(
     @return: The option the literal was meant for (L{None} if unknown)
         and the literal as written, or L{None} if there is none.
     """
+    if len(args) > len(slots) + _MOST_ADDRESS_PIECES:
+        # No reading of these pieces is a literal plus the positional
+        # arguments; and the search below grows with the number of pieces.
+        return None
     unfilled = sum(1 for name in slots if name not in kwargs)
     # Prefer a literal meant for a host option, then one that leaves a
     # piece for each slot not given by keyword (in tx-tcp6:::1:80 the
@@ -116,8 +161,9 @@ def ipv6Hint(
     @param slots: The names of the positional options, in slot order.
     @param args: The positional pieces, as text.
     @param kwargs: The keyword pieces, as text.
-    @return: A sentence to append to an error message (starting with
-        C{". "}), or C{""} if no cut literal is found.
+    @return: A sentence to open an error message with (such as
+        C{"interface looks like an IPv6 address cut at its colons; ..."}),
+        or C{""} if no cut literal is found.
     """
     split = _splitIPv6(hosts, slots, args, kwargs)
     if split is None:
@@ -128,6 +174,6 @@ def ipv6Hint(
     else:
         example = escape(literal, positional=True)
     return (
-        f". If {name or 'this'} is an IPv6 address, write \\: for each ':' "
-        f"(for example {example})"
+        f"{name or 'an argument'} looks like an IPv6 address cut at its "
+        f"colons; write \\: for each ':' (for example {example})"
     )

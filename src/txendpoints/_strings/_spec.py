@@ -21,7 +21,7 @@ from functools import cached_property
 from typing import Any, Final, Generic, Literal, TypeVar
 
 from .._errors import EndpointStringError
-from ._quoting import escape, ipv6Hint
+from ._quoting import escape, excerpt, ipv6Hint
 from ._values import BindAddress, Host, InvalidValue, Kind
 
 T = TypeVar("T")
@@ -60,6 +60,25 @@ class Option(Generic[T]):
 
 
 REQUIRED: Final = _MISSING
+
+
+#: How many unexpected positional arguments a message lists.
+_MOST_SHOWN: Final = 3
+
+
+def closeMatches(name: str, names: Sequence[str]) -> list[str]:
+    """
+    The name in C{names} nearest to C{name}, if one is near enough.
+
+    @param name: A misspelt name.
+    @param names: The valid names.
+    @return: The nearest, alone in a list, or an empty list.
+    """
+    # difflib indexes every character of name before it compares; no name
+    # over 7/3 times the longest valid one can reach the 0.6 cutoff anyway.
+    if len(name) > 3 * max(map(len, names), default=0):
+        return []
+    return difflib.get_close_matches(name, names, n=1, cutoff=0.6)
 
 
 def _asText(value: object) -> str:
@@ -119,9 +138,11 @@ class Spec:
         """
         Build an L{EndpointStringError} for this prefix.
 
-        @param message: What is wrong.
+        @param message: What is wrong; it quotes input only through
+            L{excerpt}, so that it stays short.
         @param option: The option at fault.
-        @param value: The value at fault.
+        @param value: The value at fault, whole: a caller that wants it
+            has it, and it costs no more than the string it came from.
         @return: The error, to be raised.
         """
         return EndpointStringError(self.prefix, message, option, value)
@@ -134,7 +155,7 @@ class Spec:
         close = (
             [byLower[name.lower()]]
             if name.lower() in byLower
-            else (difflib.get_close_matches(name, names, n=1, cutoff=0.6))
+            else closeMatches(name, names)
         )
         hint = (
             f"; did you mean '{close[0]}'?"
@@ -145,7 +166,7 @@ class Spec:
                 else "; it takes no options"
             )
         )
-        return self.error(f"option '{name}' is unknown{hint}", option=name)
+        return self.error(f"option {excerpt(name)} is unknown{hint}", option=name)
 
     def _tooMany(self, extra: Sequence[str]) -> EndpointStringError:
         slots = [o.name for o in self.positionals]
@@ -153,7 +174,9 @@ class Spec:
             takes = f"it takes at most {len(slots)} ({', '.join(slots)})"
         else:
             takes = "it takes none; give every option as name=value"
-        shown = ", ".join(repr(e) for e in extra)
+        shown = ", ".join(excerpt(e) for e in extra[:_MOST_SHOWN])
+        if len(extra) > _MOST_SHOWN:
+            shown += f" and {len(extra) - _MOST_SHOWN} more"
         return self.error(
             f"unexpected positional argument(s) {shown}; {takes}",
             value=extra[0] if extra else None,
@@ -166,7 +189,8 @@ class Spec:
         Turn the pieces of an endpoint string into typed values.
 
         @param args: The positional pieces after the prefix, C{str} or
-            C{bytes}, already unescaped by Twisted's tokenizer.
+            C{bytes}, already unescaped by Twisted's tokenizer.  If the last
+            is empty (a trailing C{:}), it is left out.
         @param kwargs: The keyword pieces.
         @return: A value for every option, defaults filled in.
         @raise EndpointStringError: For an unknown option, a value of the
@@ -178,17 +202,26 @@ class Spec:
         for name in textKwargs:
             if name not in self._byName:
                 raise self._unknown(name)
+        # Twisted's tokenizer makes an empty last piece of a trailing ':'
+        # (stdio:, tcp:8080:), which Twisted's own parsers accept; plugins
+        # see only the pieces, so this is the one place to drop it.
+        given = textArgs[:-1] if textArgs[-1:] == [""] else textArgs
         try:
-            return self._parseKnown(textArgs, textKwargs)
+            return self._parseKnown(given, textKwargs)
         except EndpointStringError as e:
             # Whatever went wrong, an IPv6 literal cut at its colons is the
-            # likely cause: say how to write it.
+            # likely cause, and what went wrong is then only its symptom:
+            # say first how to write it.
+            if not self._hostOptions:
+                raise
             slots = [o.name for o in self.positionals]
             hint = ipv6Hint(self._hostOptions, slots, textArgs, textKwargs)
             if not hint:
                 raise
             reason = str(e).removeprefix(f"{self.prefix}: ")
-            raise self.error(reason + hint, e.option, e.value) from None
+            raise self.error(
+                f"{hint}; as written: {reason}", e.option, e.value
+            ) from None
 
     def _parseKnown(
         self, textArgs: Sequence[str], textKwargs: Mapping[str, str]
@@ -200,8 +233,8 @@ class Spec:
         for option, text in zip(slots, textArgs, strict=False):
             if option.name in textKwargs:
                 raise self.error(
-                    f"{option.name} is given both by position ({text!r}) and "
-                    f"by keyword ({textKwargs[option.name]!r})",
+                    f"{option.name} is given both by position ({excerpt(text)}) "
+                    f"and by keyword ({excerpt(textKwargs[option.name])})",
                     option=option.name,
                     value=textKwargs[option.name],
                 )
@@ -219,7 +252,7 @@ class Spec:
                 values[option.name] = option.kind.parse(text)
             except InvalidValue as e:
                 raise self.error(
-                    f"{option.name} {text!r} {e.reason}",
+                    f"{option.name} {excerpt(text)} {e.reason}",
                     option=option.name,
                     value=text,
                 ) from None

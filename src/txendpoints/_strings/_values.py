@@ -102,7 +102,15 @@ class Integer(Kind[int]):
             reason = f"is not {self.noun} from {self.low} to {self.high}"
         if not _DIGITS.match(text):
             raise InvalidValue(reason)
-        value = int(text)
+        digits = text.lstrip("0") or "0"
+        if self.high is not None and len(digits) > len(str(self.high)):
+            raise InvalidValue(reason)
+        try:
+            value = int(digits)
+        except ValueError:
+            # More digits than int() takes (sys.get_int_max_str_digits()):
+            # far beyond anything an unbounded option could mean.
+            raise InvalidValue(reason) from None
         if value < self.low or (self.high is not None and value > self.high):
             raise InvalidValue(reason)
         return value
@@ -111,6 +119,11 @@ class Integer(Kind[int]):
 PORT: Final = Integer(0, 65535)
 BACKLOG: Final = Integer(1, 65535)
 FD: Final = Integer(0, None, "a file descriptor number")
+
+
+# One way to match each text: "[0-9]*\.?[0-9]+" backtracks over every
+# split of a long run of digits, in time quadratic in its length.
+_SECONDS = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z")
 
 
 class Duration(Kind[float]):
@@ -122,7 +135,7 @@ class Duration(Kind[float]):
 
     def parse(self, text: str) -> float:
         reason = "is not a number of seconds (0 or more)"
-        if not re.match(r"[0-9]*\.?[0-9]+\Z|[0-9]+\.\Z", text):
+        if not _SECONDS.match(text):
             raise InvalidValue(reason)
         value = float(text)
         if not math.isfinite(value):
@@ -164,6 +177,23 @@ class Boolean(Kind[bool]):
 BOOLEAN: Final = Boolean()
 
 
+# The IDNA codec splits names at these.
+_LABELS = re.compile("[.\u3002\uff0e\uff61]")
+
+
+def _mayBeHost(text: str) -> bool:
+    """
+    Whether C{text} is short enough to be a host name or an address.
+
+    A DNS name is at most 253 characters (254 with the final dot) in labels
+    of at most 63, and IDNA never makes a label shorter than it is written,
+    except by dropping characters such as soft hyphens that have no place
+    in a name we are given.  IDNA's punycode takes time quadratic in the
+    length of a label, so this is asked first.
+    """
+    return len(text) <= 254 and all(len(label) <= 63 for label in _LABELS.split(text))
+
+
 @dataclass(frozen=True)
 class Host(Kind[str]):
     """
@@ -195,7 +225,7 @@ class Host(Kind[str]):
         if text.startswith("[") and text.endswith("]"):
             # Accept the bracketed form people copy from URLs.
             text = text[1:-1]
-        version = addressFamily(text)
+        version = addressFamily(text) if _mayBeHost(text) else None
         if version is not None:
             if self.family is not None and version != self.family:
                 raise InvalidValue(
@@ -204,7 +234,7 @@ class Host(Kind[str]):
                     "address"
                 )
             return text
-        if self.names and isHostName(text):
+        if self.names and _mayBeHost(text) and isHostName(text):
             return text
         if text == "":
             raise InvalidValue("is empty")
