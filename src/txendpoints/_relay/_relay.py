@@ -19,7 +19,7 @@ from typing import Protocol as _Protocol
 
 from twisted.internet.defer import CancelledError, Deferred, maybeDeferred
 from twisted.internet.endpoints import connectProtocol
-from twisted.internet.error import ConnectionDone
+from twisted.internet.error import ConnectingCancelledError, ConnectionDone
 from twisted.internet.interfaces import (
     IHalfCloseableProtocol,
     IReactorTime,
@@ -31,6 +31,12 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 log = Logger(namespace="txendpoints.relay")
+
+#: How many bytes of the accepted side are read while the outgoing
+#: connection is made, before reading pauses: one write buffer's worth
+#: (Twisted's C{FileDescriptor.bufferSize}), so that memory stays bounded
+#: whatever the client sends.
+EARLY_LIMIT = 65536
 
 
 def _abort(transport: Any) -> None:
@@ -88,8 +94,10 @@ class _Side(Protocol):
     @ivar lost: Whether this side's connection is gone.
     @ivar producing: Whether this side's transport is registered as the
         producer of the other side's transport.
-    @ivar early: What was read before the other end was connected, from a
-        transport that delivered data although it was paused.
+    @ivar early: What was read before the other end was connected.
+    @ivar earlySize: How many bytes C{early} holds.
+    @ivar paused: Whether this side's transport is paused because C{early}
+        is full.
     """
 
     transport: Any
@@ -103,6 +111,8 @@ class _Side(Protocol):
         self.lost = False
         self.producing = False
         self.early: list[bytes] = []
+        self.earlySize = 0
+        self.paused = False
 
     def connectionMade(self) -> None:
         self.relay._sideConnected(self)
@@ -111,6 +121,10 @@ class _Side(Protocol):
         self.received += len(data)
         if self.other is None:
             self.early.append(data)
+            self.earlySize += len(data)
+            if self.earlySize >= EARLY_LIMIT and not self.paused:
+                self.paused = True
+                self.transport.pauseProducing()
         else:
             self.other.transport.write(data)
 
@@ -136,6 +150,9 @@ class Relay:
     @ivar accepted: The accepted side.
     @ivar outgoing: The outgoing side, or L{None} until it connects.
     @ivar ending: How the relay ended (first cause only), or L{None}.
+    @ivar connectFailure: Why the outgoing connection could not be made, or
+        L{None} if it was made, is still being made, or was cancelled by
+        the relay.
     @ivar finished: Fires with L{None} once both sides are closed.
     """
 
@@ -147,8 +164,10 @@ class Relay:
         self.accepted = _Side(self, "client")
         self.outgoing: _Side | None = None
         self.ending: str | None = None
+        self.connectFailure: Failure | None = None
         self.finished: Deferred[None] = Deferred()
         self._connecting: Deferred[Any] | None = None
+        self._cancelled = False
         self._aborting = False
         self._done = False
 
@@ -158,9 +177,8 @@ class Relay:
 
     def _sideConnected(self, side: _Side) -> None:
         if side is self.accepted:
-            # Nothing may be read from the client until there is somewhere
-            # to write it.
-            side.transport.pauseProducing()
+            # The client is read while we connect (up to EARLY_LIMIT), so
+            # that its leaving is seen and cancels the connect at once.
             self.factory._log(
                 log.info,
                 "#{relay} from {peer} accepted",
@@ -187,19 +205,29 @@ class Relay:
         side.producing = self.accepted.producing = True
         if self.accepted.early:
             side.transport.writeSequence(self.accepted.early)
-            self.accepted.early = []
+            self.accepted.early, self.accepted.earlySize = [], 0
         if self.accepted.readClosed:
             # Its input ended early too, with nowhere to pass that on then.
             self._inputEnded(self.accepted)
             return
-        self.accepted.transport.resumeProducing()
+        if self.accepted.paused:
+            self.accepted.paused = False
+            self.accepted.transport.resumeProducing()
+
+    def _cancelConnecting(self) -> None:
+        if self._connecting is not None:
+            self._cancelled = True
+            self._connecting.cancel()
 
     def _connectFailed(self, reason: Failure) -> None:
         self._connecting = None
-        if isinstance(reason.value, CancelledError):
-            # Only we cancel: when the client left, or in abort(), which
-            # closes the client itself.
+        cancelled = (CancelledError, ConnectingCancelledError)
+        if self._cancelled and isinstance(reason.value, cancelled):
+            # We cancelled: the client left, or abort() closes it itself.
+            # Real endpoints fail a cancelled connect with
+            # ConnectingCancelledError, a bare Deferred with CancelledError.
             return
+        self.connectFailure = reason
         self._end(f"connecting failed: {reason.getErrorMessage()}")
         self.factory._log(
             log.warn,
@@ -213,9 +241,13 @@ class Relay:
 
     def _inputEnded(self, side: _Side) -> None:
         side.readClosed = True
-        self._end(f"closed by the {side.role}")
         other = side.other
-        if other is None or other.lost:
+        if other is None:
+            # Not an end yet: passed on once the outgoing side is up, and
+            # if it never is, the relay ends for that reason.
+            return
+        self._end(f"closed by the {side.role}")
+        if other.lost:
             return
         # This side will produce nothing more; left registered while
         # paused, it would keep the other transport from finishing its
@@ -240,8 +272,7 @@ class Relay:
             self._end(f"closed by the {side.role}")
         else:
             self._end(f"{side.role} connection lost: {reason.getErrorMessage()}")
-        if self._connecting is not None:
-            self._connecting.cancel()
+        self._cancelConnecting()
         other = side.other
         if other is not None and not other.lost:
             # loseConnection sends what was already read from this side
@@ -284,5 +315,4 @@ class Relay:
         for side in (self.accepted, self.outgoing):
             if side is not None and not side.lost:
                 _abort(side.transport)
-        if self._connecting is not None:
-            self._connecting.cancel()
+        self._cancelConnecting()

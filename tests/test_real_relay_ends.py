@@ -1,0 +1,129 @@
+"""
+How relayed connections end, for real: a C{txendpoints relay} process on
+loopback whose clients leave early or reset, and whose upstream does not
+answer.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import struct
+import time
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from .test_real_relay import TIMEOUT, RelayProcess
+
+# SO_LINGER on, with a zero timeout: close() sends a reset, not a FIN.
+RESET = struct.pack("ii", 1, 0)
+
+
+def openDescriptors(pid: int) -> int:
+    """
+    How many file descriptors a process has open.
+    """
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def waitUntil(predicate: object, seconds: float) -> bool:
+    """
+    Poll C{predicate} until it is true or C{seconds} have passed.
+
+    @return: Whether it became true.
+    """
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def reset(sock: socket.socket) -> None:
+    """
+    Close C{sock} with a reset.
+    """
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET)
+    sock.close()
+
+
+class UnansweredListener:
+    """
+    A loopback port whose connects hang: a listener that never accepts,
+    with its backlog full, so that the kernel drops further SYNs.
+    """
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(0)
+        self.port: int = self.sock.getsockname()[1]
+        self.fill = []
+        for _ in range(2):
+            s = socket.socket()
+            s.setblocking(False)
+            s.connect_ex(("127.0.0.1", self.port))
+            self.fill.append(s)
+        # The backlog is full once a further connect hangs.
+        probe = socket.socket()
+        probe.settimeout(0.5)
+        try:
+            probe.connect(("127.0.0.1", self.port))
+        except TimeoutError:
+            pass
+        else:
+            raise AssertionError("the backlog did not fill")
+        finally:
+            probe.close()
+
+    def close(self) -> None:
+        for s in self.fill:
+            s.close()
+        self.sock.close()
+
+
+class DepartureTests(SynchronousTestCase):
+    """
+    A client that leaves while the relay is connecting upstream cancels
+    that connect at once.
+    """
+
+    def test_resetWhileConnecting(self) -> None:
+        """
+        20 clients reset while the upstream connect hangs: the relay's
+        descriptors go back down at once (well before the connect's 60 s
+        timeout), and no connect is logged as failed.
+        """
+        count = 20
+        upstream = UnansweredListener()
+        self.addCleanup(upstream.close)
+        relay = RelayProcess(
+            "tx-tcp4:0:interface=127.0.0.1",
+            f"tcp:127.0.0.1:{upstream.port}:timeout=60",
+        )
+        self.addCleanup(relay.stop)
+        port = relay.listeningPort()
+        pid = relay.process.pid
+        baseline = openDescriptors(pid)
+        clients = [
+            socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+            for _ in range(count)
+        ]
+        for _ in range(count):
+            relay.waitFor(r"#\d+ from 127\.0\.0\.1:\d+ accepted")
+        # Each accepted connection and its outgoing attempt.
+        self.assertTrue(
+            waitUntil(lambda: openDescriptors(pid) >= baseline + 2 * count, 10),
+            f"{openDescriptors(pid)} descriptors, baseline {baseline}",
+        )
+        for sock in clients:
+            sock.sendall(b"hello")
+            reset(sock)
+        self.assertTrue(
+            waitUntil(lambda: openDescriptors(pid) == baseline, 10),
+            f"{openDescriptors(pid)} descriptors, baseline {baseline}",
+        )
+        for _ in range(count):
+            relay.waitFor(r"ended after .*: client connection lost")
+        self.assertEqual([line for line in relay.seen if "failed" in line], [])
