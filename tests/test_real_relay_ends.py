@@ -7,13 +7,15 @@ answer.
 from __future__ import annotations
 
 import os
+import queue
 import socket
 import struct
+import threading
 import time
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from .test_real_relay import TIMEOUT, RelayProcess
+from .test_real_relay import TIMEOUT, Backend, RelayProcess
 
 # SO_LINGER on, with a zero timeout: close() sends a reset, not a FIN.
 RESET = struct.pack("ii", 1, 0)
@@ -127,3 +129,66 @@ class DepartureTests(SynchronousTestCase):
         for _ in range(count):
             relay.waitFor(r"ended after .*: client connection lost")
         self.assertEqual([line for line in relay.seen if "failed" in line], [])
+
+
+class ResetTests(SynchronousTestCase):
+    """
+    A reset on one side of a relayed connection reaches the other as a
+    reset, not as a clean end of the stream.
+    """
+
+    def relayTo(self, backend: Backend) -> int:
+        relay = RelayProcess(
+            "tx-tcp4:0:interface=127.0.0.1", f"tcp:127.0.0.1:{backend.port}"
+        )
+        self.addCleanup(relay.stop)
+        return relay.listeningPort()
+
+    def test_clientReset(self) -> None:
+        """
+        The client resets after sending; the backend's next read fails with
+        ECONNRESET instead of returning end of file.
+        """
+        got = threading.Event()
+        seen: queue.Queue[object] = queue.Queue()
+
+        def server(conn: socket.socket) -> None:
+            seen.put(conn.recv(100))
+            got.set()
+            try:
+                seen.put(conn.recv(100))
+            except OSError as e:
+                seen.put(e)
+
+        backend = Backend(server)
+        self.addCleanup(backend.close)
+        sock = socket.create_connection(
+            ("127.0.0.1", self.relayTo(backend)), timeout=TIMEOUT
+        )
+        sock.sendall(b"partial")
+        self.assertTrue(got.wait(TIMEOUT))
+        reset(sock)
+        self.assertEqual(seen.get(timeout=TIMEOUT), b"partial")
+        self.assertIsInstance(seen.get(timeout=TIMEOUT), ConnectionResetError)
+
+    def test_backendReset(self) -> None:
+        """
+        The backend resets after answering; the client's next read fails
+        with ECONNRESET instead of returning end of file.
+        """
+
+        def server(conn: socket.socket) -> None:
+            conn.sendall(b"partial")
+            conn.recv(1)
+            reset(conn)
+
+        backend = Backend(server)
+        self.addCleanup(backend.close)
+        sock = socket.create_connection(
+            ("127.0.0.1", self.relayTo(backend)), timeout=TIMEOUT
+        )
+        self.addCleanup(sock.close)
+        self.assertEqual(sock.recv(100), b"partial")
+        sock.sendall(b"x")
+        with self.assertRaises(ConnectionResetError):
+            sock.recv(100)

@@ -39,6 +39,7 @@ class HalfClosingTransport(StringTransportWithDisconnection):
     """
 
     writeClosed = False
+    aborted = False
 
     def loseWriteConnection(self) -> None:
         self.writeClosed = True
@@ -378,6 +379,39 @@ class CloseTests(RelayTestCase):
         self.assertFalse(clientTransport.connected)
         self.assertIn("server connection lost", events[-1]["ending"])
         self.assertIn("reset by peer", events[-1]["ending"])
+
+    def test_cleanCloseNotAborted(self) -> None:
+        """
+        A clean close is passed on as a clean close (a FIN), never a reset.
+        """
+        _client, clientTransport, _server, serverTransport = self.relayed()
+        clientTransport.loseConnection()
+        self.assertFalse(serverTransport.connected)
+        self.assertFalse(serverTransport.aborted)
+
+    def test_clientResetPassedOn(self) -> None:
+        """
+        A client connection lost uncleanly (a reset) aborts the server
+        connection, so that the server does not take a cut-off stream for
+        a complete one; the relay logs that it passed the reset on.
+        """
+        client, _clientTransport, _server, serverTransport = self.relayed()
+        with capturedLogs() as events:
+            client.connectionLost(Failure(ConnectionLost("reset by peer")))
+        self.assertTrue(serverTransport.aborted)
+        passedOn = [e for e in events if "resetting" in e["log_format"]]
+        self.assertEqual(
+            [(e["log_level"], e["role"], e["other"]) for e in passedOn],
+            [(LogLevel.info, "client", "server")],
+        )
+        self.assertIn("reset by peer", passedOn[0]["reason"])
+
+    def test_serverResetPassedOn(self) -> None:
+        client, clientTransport, server, _serverTransport = self.relayed()
+        client.dataReceived(b"request")
+        server.connectionLost(Failure(ConnectionLost("reset by peer")))
+        self.assertTrue(clientTransport.aborted)
+        self.assertEqual(self.factory.relays, set())
 
     def test_flushOnClose(self) -> None:
         """

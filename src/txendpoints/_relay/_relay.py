@@ -7,7 +7,8 @@ endpoint and copies bytes both ways.  Each transport is registered
 as the streaming producer of the other, so a slow reader on one side pauses
 reading on the other and memory stays bounded; end of input on one side
 becomes a half-close of the other; what was read from a side is flushed to
-the other before it is closed.  L{txendpoints._relay._service.RelayService}
+the other before it is closed, and a side lost uncleanly (a reset) is
+passed on as a reset.  L{txendpoints._relay._service.RelayService}
 listens, and on stop gives open relays a grace period to finish.
 """
 
@@ -268,19 +269,35 @@ class Relay:
         side.lost = True
         if side is not self.accepted and side is not self.outgoing:
             return
-        if isinstance(reason.value, ConnectionDone):
+        clean = isinstance(reason.value, ConnectionDone)
+        if clean:
             self._end(f"closed by the {side.role}")
         else:
             self._end(f"{side.role} connection lost: {reason.getErrorMessage()}")
         self._cancelConnecting()
         other = side.other
         if other is not None and not other.lost:
-            # loseConnection sends what was already read from this side
-            # before closing.
             self._stopProducing(side)
             if self._aborting:
                 _abort(other.transport)
+            elif not clean:
+                # A clean close here would tell the other peer that the
+                # stream is complete; it was cut off, so say so the way TCP
+                # does, with a reset (abortConnection sets SO_LINGER 0).
+                self.factory._log(
+                    log.info,
+                    "#{relay} from {peer}: {role} connection lost ({reason}); "
+                    "resetting the {other} connection",
+                    relay=self.number,
+                    peer=self.peer,
+                    role=side.role,
+                    other=other.role,
+                    reason=reason.getErrorMessage(),
+                )
+                _abort(other.transport)
             else:
+                # loseConnection sends what was already read from this side
+                # before closing.
                 other.transport.loseConnection()
         if self.accepted.lost and (self.outgoing is None or self.outgoing.lost):
             self._finish()
