@@ -267,3 +267,80 @@ class HelperTests(SynchronousTestCase):
         self.assertEqual(decide(True, **ours, relayListening=True), yes)
         self.assertEqual(decide(False, **other), no)
         self.assertEqual(decide(True, **{**other, "log_level": LogLevel.error}), yes)
+
+
+class BrokenPort(FakePort):
+    """
+    A port whose C{stopListening} fails, at once or later.
+    """
+
+    def __init__(self, synchronously: bool) -> None:
+        super().__init__()
+        self.synchronously = synchronously
+
+    def stopListening(self) -> Deferred[None]:
+        if self.synchronously:
+            raise RuntimeError("cannot stop")
+        return fail(RuntimeError("cannot stop"))
+
+
+class StopFailureTests(SynchronousTestCase):
+    """
+    A port that fails to stop listening does not keep the relays from
+    draining, nor leave the grace timer behind.
+    """
+
+    def stopWith(self, port: FakePort) -> None:
+        reactor = MemoryReactorClock()
+        service = RelayService(
+            reactor,
+            RecordingServerEndpoint(succeed(port)),
+            ControlledEndpoint(),
+            grace=3,
+        )
+        service.startService()
+        protocol = service.factory.buildProtocol(PEER)
+        assert protocol is not None
+        transport = HalfClosingTransport()
+        transport.protocol = protocol
+        protocol.makeConnection(transport)
+        with capturedLogs() as events:
+            d = service.stopService()
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+        self.assertIn("stop listening", events[0]["log_format"])
+        self.assertNoResult(d)
+        # Draining: the relay is aborted when the grace period is over.
+        reactor.advance(3)
+        self.assertTrue(transport.aborted)
+        self.assertIsNone(self.successResultOf(d))
+        self.assertEqual(reactor.getDelayedCalls(), [])
+
+    def test_stopListeningRaises(self) -> None:
+        self.stopWith(BrokenPort(synchronously=True))
+
+    def test_stopListeningFails(self) -> None:
+        self.stopWith(BrokenPort(synchronously=False))
+
+    def test_finishedWithinGrace(self) -> None:
+        """
+        Relays that finish within the grace period leave no timer behind
+        either.
+        """
+        reactor = MemoryReactorClock()
+        service = RelayService(
+            reactor,
+            RecordingServerEndpoint(succeed(BrokenPort(synchronously=False))),
+            ControlledEndpoint(),
+            grace=3,
+        )
+        service.startService()
+        protocol = service.factory.buildProtocol(PEER)
+        assert protocol is not None
+        transport = HalfClosingTransport()
+        transport.protocol = protocol
+        protocol.makeConnection(transport)
+        d = service.stopService()
+        self.flushLoggedErrors(RuntimeError)
+        transport.loseConnection()
+        self.successResultOf(d)
+        self.assertEqual(reactor.getDelayedCalls(), [])

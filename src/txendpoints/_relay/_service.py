@@ -101,6 +101,15 @@ class RelayService(Service):
             self.onListenFailed(reason)
 
     def stopService(self) -> Deferred[None]:
+        """
+        Stop listening, then let open relays finish for the grace period
+        (counted from now) and abort the rest.
+
+        @return: A L{Deferred} that fires with L{None} once no relay is
+            open.  It fires even if the port fails to stop listening, which
+            is logged: the relays are drained and the grace timer
+            cancelled whatever the port does.
+        """
         super().stopService()  # type: ignore[no-untyped-call]
         if not self.listening.called:
             self.listening.cancel()
@@ -117,14 +126,20 @@ class RelayService(Service):
         reactor = self.factory.reactor
         deadline = reactor.callLater(self.grace, self.factory.abortAll)
 
-        def drain(_: object) -> Deferred[None]:
+        def drain(result: object) -> Deferred[None]:
+            if isinstance(result, Failure):
+                log.failure(
+                    "cannot stop listening on {listenOn}",
+                    result,
+                    listenOn=self.listenName,
+                )
             left = 0.0
             if deadline.active():
                 left = round(max(0.0, deadline.getTime() - reactor.seconds()), 1)
                 deadline.cancel()
             return self.factory.drain(left)
 
-        return stopping.addCallback(drain)
+        return stopping.addBoth(drain)
 
 
 def parseEndpoints(
