@@ -10,12 +10,13 @@ import os
 import queue
 import socket
 import struct
+import subprocess
 import threading
 import time
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from .test_real_relay import TIMEOUT, Backend, RelayProcess
+from .test_real_relay import TIMEOUT, Backend, RelayProcess, echo, inThread
 
 # SO_LINGER on, with a zero timeout: close() sends a reset, not a FIN.
 RESET = struct.pack("ii", 1, 0)
@@ -192,3 +193,82 @@ class ResetTests(SynchronousTestCase):
         sock.sendall(b"x")
         with self.assertRaises(ConnectionResetError):
             sock.recv(100)
+
+
+def deadPort() -> int:
+    """
+    A loopback port that nothing listens on: connecting is refused.
+    """
+    sock = socket.create_server(("127.0.0.1", 0))
+    port: int = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+class ExitStatusTests(SynchronousTestCase):
+    """
+    A relay that serves one connection (standard I/O, or C{--once}) exits
+    1 if that connection could not be made, so that a script or an ssh
+    C{ProxyCommand} sees it, and 0 if it was relayed.
+    """
+
+    def relay(self, *args: str, stdin: int | None = None) -> RelayProcess:
+        relay = RelayProcess(*args, stdin=stdin)
+        self.addCleanup(relay.stop)
+        return relay
+
+    def stdio(self, listen: str, connect: str) -> tuple[int, bytes]:
+        relay = self.relay(listen, connect, stdin=subprocess.PIPE)
+        assert relay.process.stdin is not None
+        assert relay.process.stdout is not None
+        relay.process.stdin.write(b"x")
+        relay.process.stdin.close()
+        out = inThread(relay.process.stdout.read)
+        return relay.process.wait(30), out()
+
+    def test_stdioConnectRefused(self) -> None:
+        self.assertEqual(
+            self.stdio("tx-stdio", f"tx-tcp4:127.0.0.1:{deadPort()}"), (1, b"")
+        )
+
+    def test_stdioByTypeNotSpelling(self) -> None:
+        """
+        A standard-I/O listener serves one connection however its prefix is
+        spelt.
+        """
+        self.assertEqual(
+            self.stdio("TX-STDIO", f"tx-tcp4:127.0.0.1:{deadPort()}"), (1, b"")
+        )
+        backend = Backend(echo)
+        self.addCleanup(backend.close)
+        self.assertEqual(
+            self.stdio("TX-STDIO", f"tcp:127.0.0.1:{backend.port}"), (0, b"x")
+        )
+
+    def test_onceConnectRefused(self) -> None:
+        relay = self.relay(
+            "tx-tcp4:0:interface=127.0.0.1",
+            f"tcp:127.0.0.1:{deadPort()}",
+            "--once",
+        )
+        sock = socket.create_connection(
+            ("127.0.0.1", relay.listeningPort()), timeout=TIMEOUT
+        )
+        self.addCleanup(sock.close)
+        self.assertEqual(sock.recv(1), b"")
+        self.assertEqual(relay.process.wait(30), 1)
+
+    def test_onceRelayed(self) -> None:
+        backend = Backend(echo)
+        self.addCleanup(backend.close)
+        relay = self.relay(
+            "tx-tcp4:0:interface=127.0.0.1", f"tcp:127.0.0.1:{backend.port}", "--once"
+        )
+        sock = socket.create_connection(
+            ("127.0.0.1", relay.listeningPort()), timeout=TIMEOUT
+        )
+        self.addCleanup(sock.close)
+        sock.sendall(b"once")
+        sock.shutdown(socket.SHUT_WR)
+        self.assertEqual(sock.recv(100), b"once")
+        self.assertEqual(relay.process.wait(30), 0)
