@@ -11,6 +11,7 @@ import queue
 import socket
 import struct
 import subprocess
+import sys
 import threading
 import time
 
@@ -272,3 +273,35 @@ class ExitStatusTests(SynchronousTestCase):
         sock.shutdown(socket.SHUT_WR)
         self.assertEqual(sock.recv(100), b"once")
         self.assertEqual(relay.process.wait(30), 0)
+
+
+class TwistListenFailureTests(SynchronousTestCase):
+    """
+    C{twist tx-relay} on a port that is taken exits 1, whether the
+    interface is an address or a host name.
+    """
+
+    def twist(self, interface: str) -> int:
+        held = socket.create_server(("127.0.0.1", 0))
+        self.addCleanup(held.close)
+        port = held.getsockname()[1]
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "twisted",
+                "tx-relay",
+                f"--listen=tx-tcp4:{port}:interface={interface}",
+                f"--connect=tcp:127.0.0.1:{deadPort()}",
+            ],
+            capture_output=True,
+            timeout=30,
+        )
+        self.assertIn(b"Address already in use", result.stdout + result.stderr)
+        return result.returncode
+
+    def test_address(self) -> None:
+        self.assertEqual(self.twist("127.0.0.1"), 1)
+
+    def test_hostName(self) -> None:
+        self.assertEqual(self.twist("localhost"), 1)

@@ -5,6 +5,8 @@ and its log filter, in memory.
 
 from __future__ import annotations
 
+import atexit
+import os
 from typing import Any
 
 from twisted.internet.defer import Deferred, fail, succeed
@@ -344,3 +346,71 @@ class StopFailureTests(SynchronousTestCase):
         transport.loseConnection()
         self.successResultOf(d)
         self.assertEqual(reactor.getDelayedCalls(), [])
+
+
+class RaiseSynchronouslyTests(SynchronousTestCase):
+    """
+    Under twist and twistd, which start services before the reactor runs,
+    a listen that fails at once raises from C{startService}, as Twisted's
+    own C{tcp:} does, so that the command exits non-zero.
+    """
+
+    def service(self, listening: Deferred[Any], failures: list[Failure]) -> Any:
+        return RelayService(
+            MemoryReactorClock(),
+            RecordingServerEndpoint(listening),
+            ControlledEndpoint(),
+            onListenFailed=failures.append,
+            listenName="tx-tcp4:80",
+            raiseSynchronously=True,
+        )
+
+    def test_failsAtOnce(self) -> None:
+        failures: list[Failure] = []
+        service = self.service(fail(OSError("address in use")), failures)
+        with capturedLogs() as events:
+            self.assertRaises(OSError, service.startService)
+        self.assertEqual(failures, [])
+        self.assertEqual(events[0]["log_level"], LogLevel.critical)
+
+    def test_failsLater(self) -> None:
+        """
+        A listen that fails once the reactor runs cannot raise to anyone;
+        C{onListenFailed} is called instead.
+        """
+        failures: list[Failure] = []
+        listening: Deferred[Any] = Deferred()
+        service = self.service(listening, failures)
+        service.startService()
+        listening.errback(OSError("address in use"))
+        self.assertEqual([f.type for f in failures], [OSError])
+        self.assertIsNone(self.successResultOf(service.listening))
+
+
+class ExitOnListenFailureTests(SynchronousTestCase):
+    """
+    C{twist tx-relay} stops the reactor when listening fails once it runs,
+    and exits 1.
+    """
+
+    def test_stopsAndExits(self) -> None:
+        from txendpoints._relay import _service
+
+        class Reactor:
+            running = True
+            stopped = 0
+
+            def stop(self) -> None:
+                self.stopped += 1
+
+        reactor = Reactor()
+        atExit: list[Any] = []
+        exits: list[int] = []
+        self.patch(atexit, "register", atExit.append)
+        self.patch(os, "_exit", exits.append)
+        _service._stopAndExitNonZero(reactor)(Failure(OSError("in use")))
+        self.assertEqual(reactor.stopped, 1)
+        self.assertEqual(exits, [])
+        [exit] = atExit
+        exit()
+        self.assertEqual(exits, [1])
