@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import subprocess
 import sys
 from collections.abc import Generator
 from typing import Any
@@ -16,7 +17,7 @@ from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.internet.interfaces import IHalfCloseableProtocol
 from twisted.internet.protocol import Factory, ProcessProtocol, Protocol
 from twisted.python.failure import Failure
-from twisted.trial.unittest import TestCase
+from twisted.trial.unittest import SynchronousTestCase, TestCase
 from zope.interface import implementer
 
 from txendpoints import StandardIOServerEndpoint
@@ -308,3 +309,54 @@ class RealHalfCloseTests(TestCase):
         self.assertFalse(port.transport.disconnected)
         # The descriptor number stays valid, so nothing else is handed it.
         os.fstat(outWrite)
+
+
+# The child for the terminal test: serves on its standard input and output,
+# both the slave of one pty (so one open file description), until it reads
+# "quit"; then reports on standard error whether that description was left
+# non-blocking.
+TERMINAL_CHILD = """
+import fcntl, os, sys
+from twisted.internet import reactor
+from twisted.internet.protocol import Factory, Protocol
+from txendpoints import StandardIOServerEndpoint
+
+class Quit(Protocol):
+    def dataReceived(self, data):
+        if b"quit" in data:
+            self.transport.loseConnection()
+
+    def connectionLost(self, reason):
+        reactor.stop()
+
+StandardIOServerEndpoint(reactor).listen(Factory.forProtocol(Quit))
+reactor.run()
+blocking = not fcntl.fcntl(0, fcntl.F_GETFL) & os.O_NONBLOCK
+sys.stderr.write("blocking" if blocking else "non-blocking")
+"""
+
+
+class RealTerminalModeTests(SynchronousTestCase):
+    """
+    On a terminal, standard input and output share one open file
+    description, and with it one O_NONBLOCK flag: it must be blocking again
+    when the endpoint is done, or the shell's next program gets EAGAIN.
+    """
+
+    def test_blockingRestored(self) -> None:
+        master, slave = os.openpty()
+        self.addCleanup(os.close, master)
+        try:
+            child = subprocess.Popen(
+                [sys.executable, "-c", TERMINAL_CHILD],
+                stdin=slave,
+                stdout=slave,
+                stderr=subprocess.PIPE,
+            )
+        finally:
+            os.close(slave)
+        self.addCleanup(child.kill)
+        os.write(master, b"quit\n")
+        assert child.stderr is not None
+        self.assertEqual(child.stderr.read(), b"blocking")
+        self.assertEqual(child.wait(30), 0)
