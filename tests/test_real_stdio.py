@@ -15,7 +15,12 @@ from typing import Any
 from twisted.internet import reactor as _reactor
 from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.internet.interfaces import IHalfCloseableProtocol
-from twisted.internet.protocol import Factory, ProcessProtocol, Protocol
+from twisted.internet.protocol import (
+    Factory,
+    ProcessProtocol,
+    Protocol,
+    connectionDone,
+)
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 from zope.interface import implementer
@@ -25,8 +30,8 @@ from txendpoints import StandardIOServerEndpoint
 reactor: Any = _reactor
 
 # The child: MODE and STRING are filled in per test.  It exits 0 only if
-# the connection ended cleanly (and, for "stop", stopListening fired after
-# the protocol saw connectionLost).
+# the connection ended cleanly (and, for "stop", after stopListening had
+# fired: at once, not once the connection was over).
 CHILD = """
 import sys
 from twisted.internet import reactor
@@ -49,8 +54,9 @@ class Echo(Protocol):
         status["lost"] = True
         if reason.check(ConnectionDone):
             status["code"] = 0
-        if MODE != "stop":
-            reactor.stop()
+        if MODE == "stop" and not status.get("stopped"):
+            status["code"] = 2
+        reactor.stop()
 
 @implementer(IHalfCloseableProtocol)
 class HalfClose(Echo):
@@ -62,9 +68,9 @@ class HalfClose(Echo):
         pass
 
 def stopped(_):
-    if not status["lost"]:
-        status["code"] = 2
-    reactor.stop()
+    if status["lost"]:
+        status["code"] = 3
+    status["stopped"] = True
 
 def listening(p):
     global port
@@ -213,7 +219,9 @@ class RealStandardIOTests(TestCase):
     def test_stopListening(self) -> Generator[Any, Any, None]:
         """
         The child stops its port while its input is still open; it exits 0
-        only if the Deferred fired after the protocol's C{connectionLost}.
+        only if the Deferred fired at once, before the protocol's
+        C{connectionLost}, and the connection then ended cleanly with the
+        echo flushed.
         """
         child = yield self.converse("stop")
         child.transport.write(b"quit\n")
@@ -243,6 +251,27 @@ class RealStandardIOTests(TestCase):
         self.assertEqual((code, child.err, child.out), (0, b"", b"on three\n"))
 
 
+class Lost(Protocol):
+    """
+    A protocol whose L{lost} fires once it has seen C{connectionLost}.
+    """
+
+    def __init__(self) -> None:
+        self.lost: Deferred[None] = Deferred()
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        self.lost.callback(None)
+
+
+def stopAndWait(port: Any, protocol: Lost) -> Deferred[None]:
+    """
+    Stop a standard-I/O port and wait until its connection is over, before
+    a test closes the descriptors.
+    """
+    port.stopListening()
+    return protocol.lost
+
+
 class RealDescriptorModeTests(TestCase):
     """
     The descriptors go back to the blocking mode they were found in.
@@ -258,20 +287,23 @@ class RealDescriptorModeTests(TestCase):
         def nonBlocking(fd: int) -> bool:
             return bool(fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_NONBLOCK)
 
+        protocol = Lost()
         endpoint = StandardIOServerEndpoint(reactor, inRead, outWrite)
-        port = yield endpoint.listen(Factory.forProtocol(Protocol))
+        port = yield endpoint.listen(Factory.forProtocol(lambda: protocol))
         self.assertEqual((nonBlocking(inRead), nonBlocking(outWrite)), (True, True))
         yield port.stopListening()
+        yield protocol.lost
         self.assertEqual((nonBlocking(inRead), nonBlocking(outWrite)), (False, False))
 
 
 @implementer(IHalfCloseableProtocol)
-class SayAndHalfClose(Protocol):
+class SayAndHalfClose(Lost):
     """
     Writes a word, closes its output and keeps reading.
     """
 
     def __init__(self) -> None:
+        super().__init__()
         self.outputClosed: Deferred[None] = Deferred()
 
     def connectionMade(self) -> None:
@@ -301,7 +333,7 @@ class RealHalfCloseTests(TestCase):
         protocol = SayAndHalfClose()
         endpoint = StandardIOServerEndpoint(reactor, inRead, outWrite)
         port = yield endpoint.listen(Factory.forProtocol(lambda: protocol))
-        self.addCleanup(port.stopListening)
+        self.addCleanup(stopAndWait, port, protocol)
         yield protocol.outputClosed
         self.assertEqual(os.read(outRead, 100), b"word")
         # End of file, not "nothing yet" (BlockingIOError).

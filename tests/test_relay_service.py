@@ -147,9 +147,9 @@ class ServiceTests(SynchronousTestCase):
 
     def test_graceWhileStoppingListening(self) -> None:
         """
-        The grace period runs while the port stops, not after: a
-        standard-I/O port stops only when its one connection has closed,
-        which output that nobody reads would put off for ever.
+        The grace period runs while the port stops, not after: a port
+        that waits for its connections to close could be put off for ever
+        by output that nobody reads.
         """
         reactor = MemoryReactorClock()
         port = FakePort()

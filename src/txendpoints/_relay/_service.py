@@ -148,7 +148,7 @@ class RelayService(Service):
             succeed(None) if stopListening is None else maybeDeferred(stopListening)
         )
         # The grace period starts now, not once the port has stopped: a
-        # standard-I/O port stops only when its one connection has closed,
+        # port may wait for its connections (Twisted's, a third party's),
         # which output that nobody reads could put off for ever.
         reactor = self.factory.reactor
         deadline = reactor.callLater(self.grace, self.factory.abortAll)
