@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import subprocess
 import sys
 from collections.abc import Generator
 from typing import Any
@@ -14,9 +15,14 @@ from typing import Any
 from twisted.internet import reactor as _reactor
 from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.internet.interfaces import IHalfCloseableProtocol
-from twisted.internet.protocol import Factory, ProcessProtocol, Protocol
+from twisted.internet.protocol import (
+    Factory,
+    ProcessProtocol,
+    Protocol,
+    connectionDone,
+)
 from twisted.python.failure import Failure
-from twisted.trial.unittest import TestCase
+from twisted.trial.unittest import SynchronousTestCase, TestCase
 from zope.interface import implementer
 
 from txendpoints import StandardIOServerEndpoint
@@ -24,8 +30,8 @@ from txendpoints import StandardIOServerEndpoint
 reactor: Any = _reactor
 
 # The child: MODE and STRING are filled in per test.  It exits 0 only if
-# the connection ended cleanly (and, for "stop", stopListening fired after
-# the protocol saw connectionLost).
+# the connection ended cleanly (and, for "stop", after stopListening had
+# fired: at once, not once the connection was over).
 CHILD = """
 import sys
 from twisted.internet import reactor
@@ -48,8 +54,9 @@ class Echo(Protocol):
         status["lost"] = True
         if reason.check(ConnectionDone):
             status["code"] = 0
-        if MODE != "stop":
-            reactor.stop()
+        if MODE == "stop" and not status.get("stopped"):
+            status["code"] = 2
+        reactor.stop()
 
 @implementer(IHalfCloseableProtocol)
 class HalfClose(Echo):
@@ -61,9 +68,9 @@ class HalfClose(Echo):
         pass
 
 def stopped(_):
-    if not status["lost"]:
-        status["code"] = 2
-    reactor.stop()
+    if status["lost"]:
+        status["code"] = 3
+    status["stopped"] = True
 
 def listening(p):
     global port
@@ -212,7 +219,9 @@ class RealStandardIOTests(TestCase):
     def test_stopListening(self) -> Generator[Any, Any, None]:
         """
         The child stops its port while its input is still open; it exits 0
-        only if the Deferred fired after the protocol's C{connectionLost}.
+        only if the Deferred fired at once, before the protocol's
+        C{connectionLost}, and the connection then ended cleanly with the
+        echo flushed.
         """
         child = yield self.converse("stop")
         child.transport.write(b"quit\n")
@@ -242,6 +251,27 @@ class RealStandardIOTests(TestCase):
         self.assertEqual((code, child.err, child.out), (0, b"", b"on three\n"))
 
 
+class Lost(Protocol):
+    """
+    A protocol whose L{lost} fires once it has seen C{connectionLost}.
+    """
+
+    def __init__(self) -> None:
+        self.lost: Deferred[None] = Deferred()
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        self.lost.callback(None)
+
+
+def stopAndWait(port: Any, protocol: Lost) -> Deferred[None]:
+    """
+    Stop a standard-I/O port and wait until its connection is over, before
+    a test closes the descriptors.
+    """
+    port.stopListening()
+    return protocol.lost
+
+
 class RealDescriptorModeTests(TestCase):
     """
     The descriptors go back to the blocking mode they were found in.
@@ -257,20 +287,23 @@ class RealDescriptorModeTests(TestCase):
         def nonBlocking(fd: int) -> bool:
             return bool(fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_NONBLOCK)
 
+        protocol = Lost()
         endpoint = StandardIOServerEndpoint(reactor, inRead, outWrite)
-        port = yield endpoint.listen(Factory.forProtocol(Protocol))
+        port = yield endpoint.listen(Factory.forProtocol(lambda: protocol))
         self.assertEqual((nonBlocking(inRead), nonBlocking(outWrite)), (True, True))
         yield port.stopListening()
+        yield protocol.lost
         self.assertEqual((nonBlocking(inRead), nonBlocking(outWrite)), (False, False))
 
 
 @implementer(IHalfCloseableProtocol)
-class SayAndHalfClose(Protocol):
+class SayAndHalfClose(Lost):
     """
     Writes a word, closes its output and keeps reading.
     """
 
     def __init__(self) -> None:
+        super().__init__()
         self.outputClosed: Deferred[None] = Deferred()
 
     def connectionMade(self) -> None:
@@ -300,7 +333,7 @@ class RealHalfCloseTests(TestCase):
         protocol = SayAndHalfClose()
         endpoint = StandardIOServerEndpoint(reactor, inRead, outWrite)
         port = yield endpoint.listen(Factory.forProtocol(lambda: protocol))
-        self.addCleanup(port.stopListening)
+        self.addCleanup(stopAndWait, port, protocol)
         yield protocol.outputClosed
         self.assertEqual(os.read(outRead, 100), b"word")
         # End of file, not "nothing yet" (BlockingIOError).
@@ -308,3 +341,54 @@ class RealHalfCloseTests(TestCase):
         self.assertFalse(port.transport.disconnected)
         # The descriptor number stays valid, so nothing else is handed it.
         os.fstat(outWrite)
+
+
+# The child for the terminal test: serves on its standard input and output,
+# both the slave of one pty (so one open file description), until it reads
+# "quit"; then reports on standard error whether that description was left
+# non-blocking.
+TERMINAL_CHILD = """
+import fcntl, os, sys
+from twisted.internet import reactor
+from twisted.internet.protocol import Factory, Protocol
+from txendpoints import StandardIOServerEndpoint
+
+class Quit(Protocol):
+    def dataReceived(self, data):
+        if b"quit" in data:
+            self.transport.loseConnection()
+
+    def connectionLost(self, reason):
+        reactor.stop()
+
+StandardIOServerEndpoint(reactor).listen(Factory.forProtocol(Quit))
+reactor.run()
+blocking = not fcntl.fcntl(0, fcntl.F_GETFL) & os.O_NONBLOCK
+sys.stderr.write("blocking" if blocking else "non-blocking")
+"""
+
+
+class RealTerminalModeTests(SynchronousTestCase):
+    """
+    On a terminal, standard input and output share one open file
+    description, and with it one O_NONBLOCK flag: it must be blocking again
+    when the endpoint is done, or the shell's next program gets EAGAIN.
+    """
+
+    def test_blockingRestored(self) -> None:
+        master, slave = os.openpty()
+        self.addCleanup(os.close, master)
+        try:
+            child = subprocess.Popen(
+                [sys.executable, "-c", TERMINAL_CHILD],
+                stdin=slave,
+                stdout=slave,
+                stderr=subprocess.PIPE,
+            )
+        finally:
+            os.close(slave)
+        self.addCleanup(child.kill)
+        os.write(master, b"quit\n")
+        assert child.stderr is not None
+        self.assertEqual(child.stderr.read(), b"blocking")
+        self.assertEqual(child.wait(30), 0)

@@ -9,6 +9,7 @@ from typing import Any
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.defer import Deferred
 from twisted.internet.error import (
+    ConnectingCancelledError,
     ConnectionDone,
     ConnectionLost,
     ConnectionRefusedError,
@@ -26,6 +27,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 
 from txendpoints._relay._factory import RelayFactory
+from txendpoints._relay._relay import EARLY_LIMIT
 
 PEER = IPv4Address("TCP", "192.0.2.7", 5555)
 
@@ -37,6 +39,7 @@ class HalfClosingTransport(StringTransportWithDisconnection):
     """
 
     writeClosed = False
+    aborted = False
 
     def loseWriteConnection(self) -> None:
         self.writeClosed = True
@@ -50,7 +53,13 @@ class HalfClosingTransport(StringTransportWithDisconnection):
 class ControlledEndpoint:
     """
     A client endpoint whose connection attempts the test completes.
+
+    A cancelled attempt fails with L{ConnectingCancelledError}, as it does
+    with Twisted's and our TCP endpoints, not with the L{CancelledError} a
+    bare L{Deferred} would give.
     """
+
+    address = IPv4Address("TCP", "198.51.100.1", 80)
 
     def __init__(self) -> None:
         self.attempts: list[tuple[Factory, Deferred[Any]]] = []
@@ -59,6 +68,7 @@ class ControlledEndpoint:
     def connect(self, factory: Any) -> Deferred[Any]:
         def cancel(d: Deferred[Any]) -> None:
             self.cancelled += 1
+            d.errback(ConnectingCancelledError(self.address))
 
         d: Deferred[Any] = Deferred(cancel)
         self.attempts.append((factory, d))
@@ -66,7 +76,7 @@ class ControlledEndpoint:
 
     def succeed(self, transport: Any, index: int = -1) -> Any:
         factory, d = self.attempts[index]
-        protocol = factory.buildProtocol(IPv4Address("TCP", "198.51.100.1", 80))
+        protocol = factory.buildProtocol(self.address)
         assert protocol is not None
         transport.protocol = protocol
         protocol.makeConnection(transport)
@@ -103,15 +113,38 @@ class RelayTestCase(SynchronousTestCase):
 
 class ConnectTests(RelayTestCase):
     """
-    The accepted side waits, paused, for the outgoing connection.
+    The accepted side is read while the outgoing connection is made, into a
+    bounded buffer.
     """
 
-    def test_pausedUntilConnected(self) -> None:
-        _client, clientTransport = self.accept()
-        self.assertEqual(clientTransport.producerState, "paused")
-        self.assertEqual(len(self.endpoint.attempts), 1)
-        self.endpoint.succeed(HalfClosingTransport())
+    def test_readingWhileConnecting(self) -> None:
+        """
+        The accepted side keeps producing while the outgoing connection is
+        made, so that the relay sees the client leave.
+        """
+        client, clientTransport = self.accept()
         self.assertEqual(clientTransport.producerState, "producing")
+        self.assertEqual(len(self.endpoint.attempts), 1)
+        client.dataReceived(b"x" * (EARLY_LIMIT - 1))
+        self.assertEqual(clientTransport.producerState, "producing")
+        serverTransport = HalfClosingTransport()
+        self.endpoint.succeed(serverTransport)
+        self.assertEqual(clientTransport.producerState, "producing")
+        self.assertEqual(serverTransport.value(), b"x" * (EARLY_LIMIT - 1))
+
+    def test_pausedWhenEarlyBufferFull(self) -> None:
+        """
+        Once C{EARLY_LIMIT} bytes wait for the outgoing connection, reading
+        pauses until it is up.
+        """
+        client, clientTransport = self.accept()
+        client.dataReceived(b"x" * (EARLY_LIMIT - 1))
+        client.dataReceived(b"yz")
+        self.assertEqual(clientTransport.producerState, "paused")
+        serverTransport = HalfClosingTransport()
+        self.endpoint.succeed(serverTransport)
+        self.assertEqual(clientTransport.producerState, "producing")
+        self.assertEqual(serverTransport.value(), b"x" * (EARLY_LIMIT - 1) + b"yz")
 
     def test_copiesBothWays(self) -> None:
         client, clientTransport, server, serverTransport = self.relayed()
@@ -147,8 +180,8 @@ class ConnectTests(RelayTestCase):
 
     def test_earlyDataKept(self) -> None:
         """
-        Bytes a transport delivers although it was paused are kept and sent
-        once the outgoing connection is up, before anything later.
+        Bytes read while connecting are kept and sent once the outgoing
+        connection is up, before anything later.
         """
         client, _clientTransport = self.accept()
         client.dataReceived(b"early ")
@@ -159,9 +192,9 @@ class ConnectTests(RelayTestCase):
 
     def test_earlyEndOfInputPassedOn(self) -> None:
         """
-        End of input that a transport delivers although it was paused is
-        passed on too, after the early bytes, once the outgoing connection
-        is up; the accepted side then no longer produces for it.
+        End of input read while connecting is passed on too, after the
+        early bytes, once the outgoing connection is up; the accepted side
+        then no longer produces for it.
         """
         client, clientTransport = self.accept()
         client.dataReceived(b"all of it")
@@ -201,8 +234,67 @@ class ConnectTests(RelayTestCase):
         with capturedLogs() as events:
             client.connectionLost(Failure(ConnectionDone()))
         self.assertEqual(self.endpoint.cancelled, 1)
+        # One event, the relay's end: no warning for a cancel we made.
         self.assertEqual([e["ending"] for e in events], ["closed by the client"])
         self.assertIsNone(self.successResultOf(relay.finished))
+        self.assertIsNone(relay.connectFailure)
+
+    def test_clientResetWhileConnecting(self) -> None:
+        """
+        A client that resets while the outgoing connection is made cancels
+        it too, without a warning.
+        """
+        client, _clientTransport = self.accept()
+        [relay] = self.factory.relays
+        with capturedLogs() as events:
+            client.connectionLost(Failure(ConnectionLost("reset by peer")))
+        self.assertEqual(self.endpoint.cancelled, 1)
+        [event] = events
+        self.assertEqual(event["log_level"], LogLevel.info)
+        self.assertIn("client connection lost", event["ending"])
+        self.successResultOf(relay.finished)
+
+    def test_plainCancelledErrorQuiet(self) -> None:
+        """
+        An endpoint that fails a cancelled attempt with a plain
+        L{CancelledError}, as a bare L{Deferred} does, is quiet too.
+        """
+
+        @implementer(IStreamClientEndpoint)
+        class Bare:
+            def connect(self, factory: Any) -> Deferred[Any]:
+                return Deferred()
+
+        self.factory.connectTo = Bare()
+        client, _clientTransport = self.accept()
+        with capturedLogs() as events:
+            client.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual([e["ending"] for e in events], ["closed by the client"])
+
+    def test_cancelNotOursWarns(self) -> None:
+        """
+        A cancellation the relay did not ask for is a failure like any
+        other.
+        """
+        _client, clientTransport = self.accept()
+        [relay] = self.factory.relays
+        with capturedLogs() as events:
+            self.endpoint.fail(ConnectingCancelledError(self.endpoint.address))
+        self.assertEqual(events[0]["log_level"], LogLevel.warn)
+        self.assertFalse(clientTransport.connected)
+        self.assertIsNotNone(relay.connectFailure)
+
+    def test_endOfInputThenConnectFails(self) -> None:
+        """
+        A client that ends its input while the relay connects and whose
+        connection then fails is logged with the failure, not as closed.
+        """
+        client, _clientTransport = self.accept()
+        client.dataReceived(b"request")
+        client.readConnectionLost()  # type: ignore[attr-defined]
+        with capturedLogs() as events:
+            self.endpoint.fail(ConnectionRefusedError("nobody home"))
+        self.assertIn("connecting failed", events[-1]["ending"])
 
     def test_connectedAfterClientLeft(self) -> None:
         """
@@ -287,6 +379,39 @@ class CloseTests(RelayTestCase):
         self.assertFalse(clientTransport.connected)
         self.assertIn("server connection lost", events[-1]["ending"])
         self.assertIn("reset by peer", events[-1]["ending"])
+
+    def test_cleanCloseNotAborted(self) -> None:
+        """
+        A clean close is passed on as a clean close (a FIN), never a reset.
+        """
+        _client, clientTransport, _server, serverTransport = self.relayed()
+        clientTransport.loseConnection()
+        self.assertFalse(serverTransport.connected)
+        self.assertFalse(serverTransport.aborted)
+
+    def test_clientResetPassedOn(self) -> None:
+        """
+        A client connection lost uncleanly (a reset) aborts the server
+        connection, so that the server does not take a cut-off stream for
+        a complete one; the relay logs that it passed the reset on.
+        """
+        client, _clientTransport, _server, serverTransport = self.relayed()
+        with capturedLogs() as events:
+            client.connectionLost(Failure(ConnectionLost("reset by peer")))
+        self.assertTrue(serverTransport.aborted)
+        passedOn = [e for e in events if "resetting" in e["log_format"]]
+        self.assertEqual(
+            [(e["log_level"], e["role"], e["other"]) for e in passedOn],
+            [(LogLevel.info, "client", "server")],
+        )
+        self.assertIn("reset by peer", passedOn[0]["reason"])
+
+    def test_serverResetPassedOn(self) -> None:
+        client, clientTransport, server, _serverTransport = self.relayed()
+        client.dataReceived(b"request")
+        server.connectionLost(Failure(ConnectionLost("reset by peer")))
+        self.assertTrue(clientTransport.aborted)
+        self.assertEqual(self.factory.relays, set())
 
     def test_flushOnClose(self) -> None:
         """
@@ -433,7 +558,3 @@ class AbortWithoutAbortTests(RelayTestCase):
         self.assertFalse(clientTransport.connected)
         self.assertFalse(serverTransport.connected)
         self.assertEqual(self.factory.relays, set())
-
-
-
-

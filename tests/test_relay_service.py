@@ -5,6 +5,8 @@ and its log filter, in memory.
 
 from __future__ import annotations
 
+import atexit
+import os
 from typing import Any
 
 from twisted.internet.defer import Deferred, fail, succeed
@@ -145,9 +147,9 @@ class ServiceTests(SynchronousTestCase):
 
     def test_graceWhileStoppingListening(self) -> None:
         """
-        The grace period runs while the port stops, not after: a
-        standard-I/O port stops only when its one connection has closed,
-        which output that nobody reads would put off for ever.
+        The grace period runs while the port stops, not after: a port
+        that waits for its connections to close could be put off for ever
+        by output that nobody reads.
         """
         reactor = MemoryReactorClock()
         port = FakePort()
@@ -267,3 +269,148 @@ class HelperTests(SynchronousTestCase):
         self.assertEqual(decide(True, **ours, relayListening=True), yes)
         self.assertEqual(decide(False, **other), no)
         self.assertEqual(decide(True, **{**other, "log_level": LogLevel.error}), yes)
+
+
+class BrokenPort(FakePort):
+    """
+    A port whose C{stopListening} fails, at once or later.
+    """
+
+    def __init__(self, synchronously: bool) -> None:
+        super().__init__()
+        self.synchronously = synchronously
+
+    def stopListening(self) -> Deferred[None]:
+        if self.synchronously:
+            raise RuntimeError("cannot stop")
+        return fail(RuntimeError("cannot stop"))
+
+
+class StopFailureTests(SynchronousTestCase):
+    """
+    A port that fails to stop listening does not keep the relays from
+    draining, nor leave the grace timer behind.
+    """
+
+    def stopWith(self, port: FakePort) -> None:
+        reactor = MemoryReactorClock()
+        service = RelayService(
+            reactor,
+            RecordingServerEndpoint(succeed(port)),
+            ControlledEndpoint(),
+            grace=3,
+        )
+        service.startService()
+        protocol = service.factory.buildProtocol(PEER)
+        assert protocol is not None
+        transport = HalfClosingTransport()
+        transport.protocol = protocol
+        protocol.makeConnection(transport)
+        with capturedLogs() as events:
+            d = service.stopService()
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+        self.assertIn("stop listening", events[0]["log_format"])
+        self.assertNoResult(d)
+        # Draining: the relay is aborted when the grace period is over.
+        reactor.advance(3)
+        self.assertTrue(transport.aborted)
+        self.assertIsNone(self.successResultOf(d))
+        self.assertEqual(reactor.getDelayedCalls(), [])
+
+    def test_stopListeningRaises(self) -> None:
+        self.stopWith(BrokenPort(synchronously=True))
+
+    def test_stopListeningFails(self) -> None:
+        self.stopWith(BrokenPort(synchronously=False))
+
+    def test_finishedWithinGrace(self) -> None:
+        """
+        Relays that finish within the grace period leave no timer behind
+        either.
+        """
+        reactor = MemoryReactorClock()
+        service = RelayService(
+            reactor,
+            RecordingServerEndpoint(succeed(BrokenPort(synchronously=False))),
+            ControlledEndpoint(),
+            grace=3,
+        )
+        service.startService()
+        protocol = service.factory.buildProtocol(PEER)
+        assert protocol is not None
+        transport = HalfClosingTransport()
+        transport.protocol = protocol
+        protocol.makeConnection(transport)
+        d = service.stopService()
+        self.flushLoggedErrors(RuntimeError)
+        transport.loseConnection()
+        self.successResultOf(d)
+        self.assertEqual(reactor.getDelayedCalls(), [])
+
+
+class RaiseSynchronouslyTests(SynchronousTestCase):
+    """
+    Under twist and twistd, which start services before the reactor runs,
+    a listen that fails at once raises from C{startService}, as Twisted's
+    own C{tcp:} does, so that the command exits non-zero.
+    """
+
+    def service(self, listening: Deferred[Any], failures: list[Failure]) -> Any:
+        return RelayService(
+            MemoryReactorClock(),
+            RecordingServerEndpoint(listening),
+            ControlledEndpoint(),
+            onListenFailed=failures.append,
+            listenName="tx-tcp4:80",
+            raiseSynchronously=True,
+        )
+
+    def test_failsAtOnce(self) -> None:
+        failures: list[Failure] = []
+        service = self.service(fail(OSError("address in use")), failures)
+        with capturedLogs() as events:
+            self.assertRaises(OSError, service.startService)
+        self.assertEqual(failures, [])
+        self.assertEqual(events[0]["log_level"], LogLevel.critical)
+
+    def test_failsLater(self) -> None:
+        """
+        A listen that fails once the reactor runs cannot raise to anyone;
+        C{onListenFailed} is called instead.
+        """
+        failures: list[Failure] = []
+        listening: Deferred[Any] = Deferred()
+        service = self.service(listening, failures)
+        service.startService()
+        listening.errback(OSError("address in use"))
+        self.assertEqual([f.type for f in failures], [OSError])
+        self.assertIsNone(self.successResultOf(service.listening))
+
+
+class ExitOnListenFailureTests(SynchronousTestCase):
+    """
+    C{twist tx-relay} stops the reactor when listening fails once it runs,
+    and exits 1.
+    """
+
+    def test_stopsAndExits(self) -> None:
+        from txendpoints._relay import _service
+
+        class Reactor:
+            running = True
+            stopped = 0
+
+            def stop(self) -> None:
+                self.stopped += 1
+
+        reactor = Reactor()
+        atExit: list[Any] = []
+        exits: list[int] = []
+        self.patch(atexit, "register", atExit.append)
+        self.patch(os, "_exit", exits.append)
+        _service._stopAndExitNonZero(reactor)(Failure(OSError("in use")))
+        self.assertEqual(reactor.stopped, 1)
+        self.assertEqual(exits, [])
+        [exit] = atExit
+        exit()
+        self.assertEqual(exits, [1])

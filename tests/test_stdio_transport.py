@@ -4,6 +4,8 @@ Tests for L{txendpoints._stdio._transport}: end of input, half-close and flushin
 
 from __future__ import annotations
 
+import os
+
 from twisted.internet.error import (
     ConnectionDone,
     ConnectionLost,
@@ -11,6 +13,8 @@ from twisted.internet.error import (
 from twisted.internet.protocol import Factory
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
+
+from txendpoints._stdio._transport import _Modes
 
 from .test_stdio_endpoints import (
     FakeReader,
@@ -117,3 +121,52 @@ class HalfCloseTests(SynchronousTestCase):
         self.assertEqual(protocol.data, b"more")
         reader.end()
         self.assertEqual(protocol.events, ["made", "lost"])
+
+
+class ModesTests(SynchronousTestCase):
+    """
+    L{_Modes} puts each descriptor's blocking mode back once no half uses
+    its file, and not before: on a terminal both halves share one.
+    """
+
+    def pipe(self) -> tuple[int, int]:
+        read, write = os.pipe()
+        self.addCleanup(os.close, read)
+        self.addCleanup(os.close, write)
+        return read, write
+
+    def test_sharedRestoredWhenBothGone(self) -> None:
+        _, write = self.pipe()
+        # Two descriptors of one open file description, as a terminal's
+        # stdin and stdout are.
+        other = os.dup(write)
+        self.addCleanup(os.close, other)
+        modes = _Modes(write, other)
+        os.set_blocking(write, False)
+        modes.lost(other)
+        self.assertFalse(os.get_blocking(write))
+        modes.lost(write)
+        self.assertTrue(os.get_blocking(write))
+
+    def test_separateRestoredEach(self) -> None:
+        read, _ = self.pipe()
+        _, write = self.pipe()
+        os.set_blocking(write, False)
+        modes = _Modes(read, write)
+        os.set_blocking(read, False)
+        os.set_blocking(write, True)
+        modes.lost(write)
+        self.assertEqual(
+            (os.get_blocking(read), os.get_blocking(write)), (False, False)
+        )
+        modes.lost(read)
+        self.assertTrue(os.get_blocking(read))
+
+    def test_restoreAll(self) -> None:
+        read, write = self.pipe()
+        modes = _Modes(read, write, 999)
+        self.assertEqual(sorted(modes.found), sorted([read, write]))
+        os.set_blocking(read, False)
+        os.set_blocking(write, False)
+        modes.restoreAll()
+        self.assertEqual((os.get_blocking(read), os.get_blocking(write)), (True, True))

@@ -7,7 +7,8 @@ endpoint and copies bytes both ways.  Each transport is registered
 as the streaming producer of the other, so a slow reader on one side pauses
 reading on the other and memory stays bounded; end of input on one side
 becomes a half-close of the other; what was read from a side is flushed to
-the other before it is closed.  L{txendpoints._relay._service.RelayService}
+the other before it is closed, and a side lost uncleanly (a reset) is
+passed on as a reset.  L{txendpoints._relay._service.RelayService}
 listens, and on stop gives open relays a grace period to finish.
 
 It may import the string layer and everything below it.
@@ -21,7 +22,7 @@ from typing import Protocol as _Protocol
 
 from twisted.internet.defer import CancelledError, Deferred, maybeDeferred
 from twisted.internet.endpoints import connectProtocol
-from twisted.internet.error import ConnectionDone
+from twisted.internet.error import ConnectingCancelledError, ConnectionDone
 from twisted.internet.interfaces import (
     IHalfCloseableProtocol,
     IReactorTime,
@@ -33,6 +34,12 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 log = Logger(namespace="txendpoints.relay")
+
+#: How many bytes of the accepted side are read while the outgoing
+#: connection is made, before reading pauses: one write buffer's worth
+#: (Twisted's C{FileDescriptor.bufferSize}), so that memory stays bounded
+#: whatever the client sends.
+EARLY_LIMIT = 65536
 
 
 def _abort(transport: Any) -> None:
@@ -90,8 +97,10 @@ class _Side(Protocol):
     @ivar lost: Whether this side's connection is gone.
     @ivar producing: Whether this side's transport is registered as the
         producer of the other side's transport.
-    @ivar early: What was read before the other end was connected, from a
-        transport that delivered data although it was paused.
+    @ivar early: What was read before the other end was connected.
+    @ivar earlySize: How many bytes C{early} holds.
+    @ivar paused: Whether this side's transport is paused because C{early}
+        is full.
     """
 
     transport: Any
@@ -105,6 +114,8 @@ class _Side(Protocol):
         self.lost = False
         self.producing = False
         self.early: list[bytes] = []
+        self.earlySize = 0
+        self.paused = False
 
     def connectionMade(self) -> None:
         self.relay._sideConnected(self)
@@ -113,6 +124,10 @@ class _Side(Protocol):
         self.received += len(data)
         if self.other is None:
             self.early.append(data)
+            self.earlySize += len(data)
+            if self.earlySize >= EARLY_LIMIT and not self.paused:
+                self.paused = True
+                self.transport.pauseProducing()
         else:
             self.other.transport.write(data)
 
@@ -138,6 +153,9 @@ class Relay:
     @ivar accepted: The accepted side.
     @ivar outgoing: The outgoing side, or L{None} until it connects.
     @ivar ending: How the relay ended (first cause only), or L{None}.
+    @ivar connectFailure: Why the outgoing connection could not be made, or
+        L{None} if it was made, is still being made, or was cancelled by
+        the relay.
     @ivar finished: Fires with L{None} once both sides are closed.
     """
 
@@ -149,8 +167,10 @@ class Relay:
         self.accepted = _Side(self, "client")
         self.outgoing: _Side | None = None
         self.ending: str | None = None
+        self.connectFailure: Failure | None = None
         self.finished: Deferred[None] = Deferred()
         self._connecting: Deferred[Any] | None = None
+        self._cancelled = False
         self._aborting = False
         self._done = False
 
@@ -160,9 +180,8 @@ class Relay:
 
     def _sideConnected(self, side: _Side) -> None:
         if side is self.accepted:
-            # Nothing may be read from the client until there is somewhere
-            # to write it.
-            side.transport.pauseProducing()
+            # The client is read while we connect (up to EARLY_LIMIT), so
+            # that its leaving is seen and cancels the connect at once.
             self.factory._log(
                 log.info,
                 "#{relay} from {peer} accepted",
@@ -189,19 +208,29 @@ class Relay:
         side.producing = self.accepted.producing = True
         if self.accepted.early:
             side.transport.writeSequence(self.accepted.early)
-            self.accepted.early = []
+            self.accepted.early, self.accepted.earlySize = [], 0
         if self.accepted.readClosed:
             # Its input ended early too, with nowhere to pass that on then.
             self._inputEnded(self.accepted)
             return
-        self.accepted.transport.resumeProducing()
+        if self.accepted.paused:
+            self.accepted.paused = False
+            self.accepted.transport.resumeProducing()
+
+    def _cancelConnecting(self) -> None:
+        if self._connecting is not None:
+            self._cancelled = True
+            self._connecting.cancel()
 
     def _connectFailed(self, reason: Failure) -> None:
         self._connecting = None
-        if isinstance(reason.value, CancelledError):
-            # Only we cancel: when the client left, or in abort(), which
-            # closes the client itself.
+        cancelled = (CancelledError, ConnectingCancelledError)
+        if self._cancelled and isinstance(reason.value, cancelled):
+            # We cancelled: the client left, or abort() closes it itself.
+            # Real endpoints fail a cancelled connect with
+            # ConnectingCancelledError, a bare Deferred with CancelledError.
             return
+        self.connectFailure = reason
         self._end(f"connecting failed: {reason.getErrorMessage()}")
         self.factory._log(
             log.warn,
@@ -215,9 +244,13 @@ class Relay:
 
     def _inputEnded(self, side: _Side) -> None:
         side.readClosed = True
-        self._end(f"closed by the {side.role}")
         other = side.other
-        if other is None or other.lost:
+        if other is None:
+            # Not an end yet: passed on once the outgoing side is up, and
+            # if it never is, the relay ends for that reason.
+            return
+        self._end(f"closed by the {side.role}")
+        if other.lost:
             return
         # This side will produce nothing more; left registered while
         # paused, it would keep the other transport from finishing its
@@ -238,20 +271,35 @@ class Relay:
         side.lost = True
         if side is not self.accepted and side is not self.outgoing:
             return
-        if isinstance(reason.value, ConnectionDone):
+        clean = isinstance(reason.value, ConnectionDone)
+        if clean:
             self._end(f"closed by the {side.role}")
         else:
             self._end(f"{side.role} connection lost: {reason.getErrorMessage()}")
-        if self._connecting is not None:
-            self._connecting.cancel()
+        self._cancelConnecting()
         other = side.other
         if other is not None and not other.lost:
-            # loseConnection sends what was already read from this side
-            # before closing.
             self._stopProducing(side)
             if self._aborting:
                 _abort(other.transport)
+            elif not clean:
+                # A clean close here would tell the other peer that the
+                # stream is complete; it was cut off, so say so the way TCP
+                # does, with a reset (abortConnection sets SO_LINGER 0).
+                self.factory._log(
+                    log.info,
+                    "#{relay} from {peer}: {role} connection lost ({reason}); "
+                    "resetting the {other} connection",
+                    relay=self.number,
+                    peer=self.peer,
+                    role=side.role,
+                    other=other.role,
+                    reason=reason.getErrorMessage(),
+                )
+                _abort(other.transport)
             else:
+                # loseConnection sends what was already read from this side
+                # before closing.
                 other.transport.loseConnection()
         if self.accepted.lost and (self.outgoing is None or self.outgoing.lost):
             self._finish()
@@ -286,5 +334,4 @@ class Relay:
         for side in (self.accepted, self.outgoing):
             if side is not None and not side.lost:
                 _abort(side.transport)
-        if self._connecting is not None:
-            self._connecting.cancel()
+        self._cancelConnecting()

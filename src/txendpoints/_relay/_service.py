@@ -7,6 +7,9 @@ everything below it.
 
 from __future__ import annotations
 
+import atexit
+import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -50,6 +53,7 @@ class RelayService(Service):
         onListenFailed: Callable[[Failure], object] | None = None,
         listenName: str | None = None,
         connectName: str | None = None,
+        raiseSynchronously: bool = False,
     ) -> None:
         """
         @param reactor: The reactor, for time.
@@ -64,6 +68,11 @@ class RelayService(Service):
             its C{repr} by default.
         @param connectName: What to call C{connectTo} in the log; see
             L{RelayFactory}.
+        @param raiseSynchronously: Whether a listen that fails before
+            L{startService} returns raises from it (after it is logged)
+            instead of calling C{onListenFailed}: for twist and twistd,
+            which start services before the reactor runs, as Twisted's
+            C{strports.service} does.
         """
         self.listenOn = listenOn
         self.grace = grace
@@ -71,14 +80,30 @@ class RelayService(Service):
         self.factory = RelayFactory(reactor, connectTo, maxConnections, connectName)
         self.onListenFailed = onListenFailed
         self.listening: Deferred[IListeningPort | None] = Deferred()
+        self.raiseSynchronously = raiseSynchronously
         self._port: IListeningPort | None = None
+        self._starting = False
+        self._failedAtOnce: Failure | None = None
 
     def startService(self) -> None:
+        """
+        Start listening.
+
+        @raise BaseException: With C{raiseSynchronously}, whatever the listen
+            failed with, if it failed before this returns.
+        """
         super().startService()  # type: ignore[no-untyped-call]
         self.factory.holdLog()
-        self.listening = self.listenOn.listen(self.factory).addCallbacks(
-            self._listened, self._listenFailed
-        )
+        self._starting = True
+        try:
+            self.listening = self.listenOn.listen(self.factory).addCallbacks(
+                self._listened, self._listenFailed
+            )
+        finally:
+            self._starting = False
+        failed, self._failedAtOnce = self._failedAtOnce, None
+        if failed is not None:
+            failed.raiseException()
 
     def _listened(self, port: IListeningPort) -> IListeningPort:
         self._port = port
@@ -100,10 +125,21 @@ class RelayService(Service):
             listenOn=self.listenName,
             reason=reason.getErrorMessage(),
         )
-        if self.onListenFailed is not None:
+        if self.raiseSynchronously and self._starting:
+            self._failedAtOnce = reason
+        elif self.onListenFailed is not None:
             self.onListenFailed(reason)
 
     def stopService(self) -> Deferred[None]:
+        """
+        Stop listening, then let open relays finish for the grace period
+        (counted from now) and abort the rest.
+
+        @return: A L{Deferred} that fires with L{None} once no relay is
+            open.  It fires even if the port fails to stop listening, which
+            is logged: the relays are drained and the grace timer
+            cancelled whatever the port does.
+        """
         super().stopService()  # type: ignore[no-untyped-call]
         if not self.listening.called:
             self.listening.cancel()
@@ -115,19 +151,25 @@ class RelayService(Service):
             succeed(None) if stopListening is None else maybeDeferred(stopListening)
         )
         # The grace period starts now, not once the port has stopped: a
-        # standard-I/O port stops only when its one connection has closed,
+        # port may wait for its connections (Twisted's, a third party's),
         # which output that nobody reads could put off for ever.
         reactor = self.factory.reactor
         deadline = reactor.callLater(self.grace, self.factory.abortAll)
 
-        def drain(_: object) -> Deferred[None]:
+        def drain(result: object) -> Deferred[None]:
+            if isinstance(result, Failure):
+                log.failure(
+                    "cannot stop listening on {listenOn}",
+                    result,
+                    listenOn=self.listenName,
+                )
             left = 0.0
             if deadline.active():
                 left = round(max(0.0, deadline.getTime() - reactor.seconds()), 1)
                 deadline.cancel()
             return self.factory.drain(left)
 
-        return stopping.addCallback(drain)
+        return stopping.addBoth(drain)
 
 
 def parseEndpoints(
@@ -234,12 +276,46 @@ class Options(usage.Options):
             raise usage.UsageError(str(e)) from None
 
 
+def _stopAndExitNonZero(reactor: Any) -> Callable[[Failure], None]:
+    """
+    What C{twist tx-relay} does when listening fails once the reactor runs.
+
+    @param reactor: The running reactor.
+    @return: A function of the failure that stops the reactor and makes
+        the process exit with status 1.
+    """
+
+    def exitNonZero() -> None:
+        # twist and twistd offer no public way to set the exit status once
+        # the reactor runs: SystemExit raised in a reactor callback or in an
+        # atexit function is logged and dropped, and their main() returns
+        # None.  So once they are done (twistd has removed its pid file), end
+        # the process ourselves, after what it printed.
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(1)
+
+    def listenFailed(reason: Failure) -> None:
+        atexit.register(exitNonZero)
+        if reactor.running:
+            reactor.stop()
+        else:
+            reactor.callWhenRunning(reactor.stop)
+
+    return listenFailed
+
+
 def makeService(options: Options) -> RelayService:
     """
     Make the relay service for C{twist tx-relay}.
 
     @param options: The parsed options.
-    @return: The service; if it cannot listen, it stops the reactor.
+    @return: The service.  If it cannot listen, the process exits 1: a
+        listen that fails at once raises from C{startService}, as Twisted's
+        C{tcp:} does, and one that fails later stops the reactor.
     """
     from twisted.internet import reactor
 
@@ -249,9 +325,10 @@ def makeService(options: Options) -> RelayService:
         options["connectTo"],
         options["max-connections"],
         options["grace"],
-        onListenFailed=lambda reason: reactor.stop(),
+        onListenFailed=_stopAndExitNonZero(reactor),
         listenName=options["listen"],
         connectName=options["connect"],
+        raiseSynchronously=True,
     )
 
 

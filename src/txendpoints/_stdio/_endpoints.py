@@ -134,15 +134,23 @@ class _StandardIOPort:
 
     def stopListening(self) -> Deferred[None]:
         """
-        Close the connection, flushing what was written.
+        Start closing the connection, flushing what was written, and fire
+        at once.
 
-        @return: A L{Deferred} that fires once the protocol has seen
-            C{connectionLost}.
+        A TCP port's C{stopListening} does not wait for its connections
+        either, and this one must not: under
+        L{StreamServerEndpointService<twisted.application.internet.StreamServerEndpointService>}
+        (twistd, C{twist --listen}) shutdown waits for it, and output that
+        nobody reads would then keep the process from ever stopping.  The
+        flush goes on while the reactor runs; what is still unwritten when
+        it stops is dropped, as a TCP connection's buffer is.  Whoever must
+        know when the connection is over hears it from the protocol's
+        C{connectionLost}.
+
+        @return: A L{Deferred} that has already fired with L{None}.
         """
-        stopped: Deferred[None] = Deferred()
-        self.transport.notifyLost(lambda: stopped.callback(None))
         self.transport.loseConnection()
-        return stopped
+        return defer.succeed(None)
 
     def getHost(self) -> IAddress:
         """
@@ -196,7 +204,8 @@ class StandardIOServerEndpoint(_StandardIOEndpoint):
             L{PipeAddress<twisted.internet._posixstdio.PipeAddress>}.
         @return: A L{Deferred<twisted.internet.defer.Deferred>} that fires
             with an L{IListeningPort<twisted.internet.interfaces.IListeningPort>}
-            whose C{stopListening} closes the connection, or fails with
+            whose C{stopListening} starts closing the connection and fires
+            at once, or fails with
             L{CannotListenError<twisted.internet.error.CannotListenError>} if
             the descriptors are in use or unusable
             or the factory builds no protocol (or with whatever the

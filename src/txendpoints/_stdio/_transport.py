@@ -10,7 +10,8 @@ L{_StandardIO} tells its owner when the protocol has seen
 C{connectionLost}, flushes written data before a non-half-closeable protocol
 is disconnected at end of input, always ends in C{connectionLost} once both
 halves are gone, puts each descriptor back in the blocking mode it found
-it in, and on C{loseWriteConnection} lets go of the output descriptor so
+it in (on a terminal, where both are one open file description, once both
+halves are gone), and on C{loseWriteConnection} lets go of the output descriptor so
 that its reader sees end of file.
 
 It may import only Twisted and the standard library.
@@ -40,63 +41,108 @@ from twisted.internet.process import ProcessReader, ProcessWriter
 from twisted.python.failure import Failure
 
 
-class _RestoresMode:
+class _Modes:
     """
-    Mixin for Twisted's pipe reader and writer: remember whether the
-    descriptor was non-blocking and put that back when the half is lost.
+    The blocking mode each descriptor was found in, put back once nothing
+    here uses it.
 
     O_NONBLOCK belongs to the open file description, which a terminal or
     pipe shares with the parent shell and siblings; Twisted leaves stdin
-    non-blocking for good, which breaks whoever reads it next.
+    non-blocking for good, which breaks whoever reads it next.  On a
+    terminal, stdin and stdout are one description: both modes are read
+    before either half makes it non-blocking, and neither is put back while
+    the other half still runs on it.  Descriptors of one file (same device
+    and inode) are taken to share a description, since nothing portable
+    tells whether they do.
+
+    @ivar found: Whether each descriptor was non-blocking, by descriptor;
+        one that could not be read is left out.
     """
 
-    fd: int
+    def __init__(self, *fds: int) -> None:
+        """
+        Read the mode of each of C{fds} now.
 
-    def _rememberMode(self, fd: int) -> None:
-        self._wasNonBlocking = bool(fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_NONBLOCK)
+        @param fds: The descriptors.
+        """
+        self.found: dict[int, bool] = {}
+        self._files: dict[int, tuple[int, int]] = {}
+        for fd in fds:
+            try:
+                flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+                info = os.fstat(fd)
+            except OSError:
+                continue
+            self.found[fd] = bool(flags & os.O_NONBLOCK)
+            self._files[fd] = (info.st_dev, info.st_ino)
+        self._live = set(self.found)
 
-    def _restoreMode(self) -> None:
+    def lost(self, fd: int) -> None:
+        """
+        Note that the half on C{fd} is gone; put back the mode of its file
+        once no half uses that file.
+
+        @param fd: The descriptor of the half that is gone.
+        """
+        self._live.discard(fd)
+        same = [f for f in self.found if self._files[f] == self._files.get(fd)]
+        if not any(f in self._live for f in same):
+            for f in same:
+                self._restore(f)
+
+    def restoreAll(self) -> None:
+        """
+        Put back every mode, whatever still uses the descriptors: after a
+        set-up that failed part way.
+        """
+        self._live.clear()
+        for fd in self.found:
+            self._restore(fd)
+
+    def _restore(self, fd: int) -> None:
         try:
-            flags = fcntl.fcntl(self.fd, fcntl.F_GETFL)
+            flags = fcntl.fcntl(fd, fcntl.F_GETFL)
             wanted = (
-                (flags | os.O_NONBLOCK)
-                if self._wasNonBlocking
-                else (flags & ~os.O_NONBLOCK)
+                (flags | os.O_NONBLOCK) if self.found[fd] else (flags & ~os.O_NONBLOCK)
             )
             if wanted != flags:
-                fcntl.fcntl(self.fd, fcntl.F_SETFL, wanted)
+                fcntl.fcntl(fd, fcntl.F_SETFL, wanted)
         except OSError:
             # Already closed by its owner: there is no mode left to restore.
             pass
 
 
-class _Reader(_RestoresMode, ProcessReader):
-    def __init__(self, reactor: Any, proc: Any, name: str, fileno: int) -> None:
-        self._rememberMode(fileno)
-        super().__init__(reactor, proc, name, fileno)
+def _modesOf(proc: Any) -> _Modes | None:
+    modes: _Modes | None = getattr(proc, "_modes", None)
+    return modes
 
+
+class _Reader(ProcessReader):
     def connectionLost(self, reason: Failure) -> None:
-        self._restoreMode()
+        # The mode must be back before the protocol hears, as its
+        # connectionLost may well close the descriptor.
+        modes = _modesOf(self.proc)
+        if modes is not None:
+            modes.lost(self.fd)
         super().connectionLost(reason)
 
 
-class _Writer(_RestoresMode, ProcessWriter):
+class _Writer(ProcessWriter):
     #: Whether to let go of the descriptor when this half is lost: set when
     #: the protocol closes its output, which only the reader at the other
     #: end can notice, and only once nothing in this process holds the
     #: descriptor open.
     release = False
 
-    def __init__(self, reactor: Any, proc: Any, name: str, fileno: int) -> None:
-        self._rememberMode(fileno)
-        super().__init__(reactor, proc, name, fileno)
-
     def connectionLost(self, reason: Failure) -> None:
-        # ProcessWriter.connectionLost less its unconditional setBlocking:
-        # the mode must be back before the protocol hears, as its
-        # connectionLost may well close the descriptor.
+        # ProcessWriter.connectionLost less its unconditional setBlocking,
+        # which on a terminal would make the reader's descriptor blocking
+        # too; the mode is back before the descriptor is released and
+        # before the protocol hears.
         FileDescriptor.connectionLost(self, reason)
-        self._restoreMode()
+        modes = _modesOf(self.proc)
+        if modes is not None:
+            modes.lost(self.fd)
         if self.release:
             self._release()
         self.proc.childConnectionLost(self.name, reason)
@@ -146,6 +192,9 @@ class _StandardIO(StandardIO):
         self.protocol = proto
         self._observers: list[Callable[[], None]] = []
         self._madeConnection = False
+        # Before either half is built: each makes its descriptor, and on a
+        # terminal the other one too, non-blocking.
+        self._modes = _Modes(stdin, stdout)
         try:
             self._writer = self._writerFactory(reactor, self, "write", stdout)
             self._reader = self._readerFactory(reactor, self, "read", stdin)
@@ -234,6 +283,8 @@ class _StandardIO(StandardIO):
                 if half is not None:
                     half.connectionLost(reason)
             self._reader = self._writer = None
+            # A half that failed part way may have set its mode already.
+            self._modes.restoreAll()
             return
         super().connectionLost(reason)
         observers, self._observers = self._observers, []

@@ -69,7 +69,10 @@ def _addRelayCommand(commands: Any) -> None:
     relay.add_argument(
         "--once",
         action="store_true",
-        help="exit when the first connection ends (implied by a stdio LISTEN)",
+        help=(
+            "exit when the first connection ends, with status 1 if it could "
+            "not be connected (implied by a stdio LISTEN)"
+        ),
     )
     relay.add_argument(
         "--quiet",
@@ -95,6 +98,23 @@ def _relayArgument(name: str) -> Callable[[str], Any]:
     return convert
 
 
+def _servesOnce(listenOn: object) -> bool:
+    """
+    Whether a relay listening on C{listenOn} can only ever serve one
+    connection: standard I/O, ours or Twisted's.  Decided by the endpoint's
+    type, since a prefix may be spelt in any case and a plugin may be
+    registered under another one.
+
+    @param listenOn: The server endpoint.
+    @return: Whether the relay should exit once that connection ends.
+    """
+    from twisted.internet.endpoints import StandardIOEndpoint
+
+    from .._stdio._endpoints import StandardIOServerEndpoint
+
+    return isinstance(listenOn, (StandardIOServerEndpoint, StandardIOEndpoint))
+
+
 def _relay(args: argparse.Namespace) -> int:
     import signal
 
@@ -105,6 +125,7 @@ def _relay(args: argparse.Namespace) -> int:
         textFileLogObserver,
     )
 
+    from .._relay._relay import Relay
     from .._relay._service import RelayLogPredicate, RelayService, parseEndpoints
 
     reactor: Any = _reactor
@@ -146,8 +167,17 @@ def _relay(args: argparse.Namespace) -> int:
         listenName=args.listen,
         connectName=args.connect,
     )
-    if args.once or args.listen.split(":", 1)[0] in ("stdio", "tx-stdio"):
-        service.factory.onFinished = lambda relay: stop()
+    if args.once or _servesOnce(listenOn):
+
+        def finished(relay: Relay) -> None:
+            nonlocal status
+            if relay.connectFailure is not None:
+                # Its only connection failed: a script or an ssh
+                # ProxyCommand must be able to tell.
+                status = 1
+            stop()
+
+        service.factory.onFinished = finished
 
     exitSignal: int | None = None
 
