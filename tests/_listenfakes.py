@@ -23,22 +23,33 @@ from txendpoints._server._ports import SocketMaker
 class FakePort:
     """
     A listening port that records start/stop calls; C{stopListening} returns
-    a L{Deferred} that the test fires.
+    a L{Deferred} that the test fires.  Once that has fired, C{getHost}
+    raises L{AttributeError}, as a stopped C{twisted.internet.tcp.Port}'s does.
     """
 
     def __init__(self, address: IPv4Address | IPv6Address) -> None:
         self.address = address
         self.started = 0
+        self.stops = 0
         self.stopping: Deferred[None] | None = None
+        self.stopped = False
 
     def startListening(self) -> None:
         self.started += 1
 
     def stopListening(self) -> Deferred[None]:
+        self.stops += 1
         self.stopping = Deferred()
-        return self.stopping
+
+        def gone(result: object) -> object:
+            self.stopped = True
+            return result
+
+        return self.stopping.addBoth(gone)
 
     def getHost(self) -> IPv4Address | IPv6Address:
+        if self.stopped:
+            raise AttributeError("'FakePort' object has no attribute 'socket'")
         return self.address
 
 

@@ -89,6 +89,23 @@ class RealListenerTests(TestCase):
                 yield connectProtocol(client(reactor, host, hosts[0].port), Protocol())
 
     @inlineCallbacks
+    def test_stopTwice(self) -> Generator[Any, Any, None]:
+        """
+        Stopping twice at once, which fails a Twisted C{Port}, stops the
+        ports once; both fire and the stopped ports still have a repr.
+        """
+        self.useResolver({"one.test": ["127.0.0.1"]})
+        ports = yield self.listen("tx-tcp4:0:interface=one.test")
+        first, second = ports.stopListening(), ports.stopListening()
+        yield first
+        yield second
+        self.assertEqual(
+            repr(ports),
+            f"<ListeningPorts on {ports.getHost()} (not listening)>",
+        )
+        self.assertEqual(ports.getHost().host, "127.0.0.1")
+
+    @inlineCallbacks
     def test_partialFailureFreesTheOthers(self) -> Generator[Any, Any, None]:
         """
         When ::1 is taken, the listener on 127.0.0.1 is closed again: its

@@ -97,6 +97,48 @@ class ListeningPortsTests(SynchronousTestCase):
             "flowInfo=0, scopeID=0)>",
         )
 
+    def stopAll(self) -> Deferred[None]:
+        d = self.ports.stopListening()
+        assert self.a.stopping is not None and self.b.stopping is not None
+        self.a.stopping.callback(None)
+        self.b.stopping.callback(None)
+        return d
+
+    def test_reprStopped(self) -> None:
+        """
+        A stopped L{ListeningPorts} still has a repr, though its ports can no
+        longer say where they were.
+        """
+        self.successResultOf(self.stopAll())
+        self.assertEqual(
+            repr(self.ports),
+            "<ListeningPorts on IPv4Address(type='TCP', host='127.0.0.1', "
+            "port=80), IPv6Address(type='TCP', host='::1', port=80, "
+            "flowInfo=0, scopeID=0) (not listening)>",
+        )
+        self.assertEqual(self.ports.getHost(), IPv4Address("TCP", "127.0.0.1", 80))
+
+    def test_stopAgainWhileStopping(self) -> None:
+        """
+        A second stop while the first is under way does not stop the ports
+        again (Twisted's C{Port} would fail); it fires when they have stopped.
+        """
+        first = self.ports.stopListening()
+        second = self.ports.stopListening()
+        self.assertEqual((self.a.stops, self.b.stops), (1, 1))
+        self.assertNoResult(second)
+        assert self.a.stopping is not None and self.b.stopping is not None
+        self.a.stopping.callback(None)
+        self.b.stopping.errback(RuntimeError("stuck"))
+        self.failureResultOf(first, RuntimeError)
+        # The failure is the first caller's to handle, not reported twice.
+        self.assertIsNone(self.successResultOf(second))
+
+    def test_stopAgainWhenStopped(self) -> None:
+        self.successResultOf(self.stopAll())
+        self.assertIsNone(self.successResultOf(self.ports.stopListening()))
+        self.assertEqual((self.a.stops, self.b.stops), (1, 1))
+
 
 class ListenOnTests(SynchronousTestCase):
     """

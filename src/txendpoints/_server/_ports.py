@@ -21,6 +21,7 @@ from twisted.internet.defer import (
     Deferred,
     DeferredList,
     maybeDeferred,
+    succeed,
 )
 from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import (
@@ -82,6 +83,11 @@ class ListeningPorts:
         @param ports: At least one listening port.
         """
         self.ports = tuple(ports)
+        # A stopped Twisted port cannot say where it was; we still can.
+        self._hosts = [port.getHost() for port in self.ports]
+        self._listening = True
+        #: Waiting for a stop under way, or L{None} when none is.
+        self._waiting: list[Deferred[None]] | None = None
 
     def startListening(self) -> None:
         """
@@ -89,6 +95,8 @@ class ListeningPorts:
         """
         for port in self.ports:
             port.startListening()
+        self._hosts = [port.getHost() for port in self.ports]
+        self._listening = True
 
     def stopListening(self) -> Deferred[None]:
         """
@@ -96,11 +104,24 @@ class ListeningPorts:
 
         @return: A L{Deferred<twisted.internet.defer.Deferred>} that fires
             when all have stopped, failing with
-            the first failure if any of them failed to stop.
+            the first failure if any of them failed to stop.  Once stopping
+            or stopped, it stops nothing again: it fires with L{None} when
+            the ports have stopped, leaving any failure to the first caller.
         """
+        if not self._listening:
+            if self._waiting is None:
+                return succeed(None)
+            later: Deferred[None] = Deferred()
+            self._waiting.append(later)
+            return later
+        self._listening = False
+        self._waiting = []
         stopping = [maybeDeferred(port.stopListening) for port in self.ports]
 
         def allStopped(results: list[tuple[bool, Any]]) -> Failure | None:
+            waiting, self._waiting = self._waiting or [], None
+            for later in waiting:
+                later.callback(None)
             for ok, result in results:
                 if not ok:
                     return cast(Failure, result)
@@ -112,16 +133,18 @@ class ListeningPorts:
         """
         @return: The address of the first port.
         """
-        return self.ports[0].getHost()
+        return self._hosts[0]
 
     def getHosts(self) -> list[IAddress]:
         """
-        @return: The address of every port, in the order they were opened.
+        @return: The address of every port, in the order they were opened
+            (where they were, once stopped).
         """
-        return [port.getHost() for port in self.ports]
+        return list(self._hosts)
 
     def __repr__(self) -> str:
-        return f"<ListeningPorts on {', '.join(map(str, self.getHosts()))}>"
+        state = "" if self._listening else " (not listening)"
+        return f"<ListeningPorts on {', '.join(map(str, self._hosts))}{state}>"
 
 
 def _sockaddr(address: ListenAddress, port: int) -> tuple[Any, ...]:
