@@ -16,7 +16,7 @@ from twisted.internet.interfaces import IListeningPort
 from twisted.internet.testing import MemoryReactorClock
 from zope.interface import implementer
 
-from txendpoints._server._ports import SocketMaker
+from txendpoints._server._socket import SocketMaker
 
 
 @implementer(IListeningPort)

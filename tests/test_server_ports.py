@@ -1,12 +1,11 @@
 """
-Tests for L{txendpoints._server._ports}: one address through C{listenTCP} or an
-adopted socket, several addresses as one L{ListeningPorts}.
+Tests for L{txendpoints._server._ports}: several addresses as one
+L{ListeningPorts}.
 """
 
 from __future__ import annotations
 
 import errno
-import socket
 
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.defer import CancelledError, Deferred
@@ -18,17 +17,13 @@ from twisted.trial.unittest import SynchronousTestCase
 from zope.interface.verify import verifyObject
 
 from txendpoints import ListeningPorts
-from txendpoints._server import _ports as _listen
-from txendpoints._server._ports import ListenAddress, listenAll, listenOn
+from txendpoints._server._ports import listenAll
+from txendpoints._server._socket import ListenAddress
 
 from ._listenfakes import (
-    REUSEADDR,
-    REUSEPORT,
-    V6ONLY,
     FakePort,
     FakeSocket,
     PortReactor,
-    TCPOnly,
     makeFakeSocket,
 )
 
@@ -138,163 +133,6 @@ class ListeningPortsTests(SynchronousTestCase):
         self.successResultOf(self.stopAll())
         self.assertIsNone(self.successResultOf(self.ports.stopListening()))
         self.assertEqual((self.a.stops, self.b.stops), (1, 1))
-
-
-class ListenOnTests(SynchronousTestCase):
-    """
-    L{listenOn} uses C{listenTCP} unless an option needs our own socket,
-    which it configures, binds and hands to C{adoptStreamPort}.
-    """
-
-    def setUp(self) -> None:
-        FakeSocket.reset()
-        self.addCleanup(FakeSocket.reset)
-        self.reactor = MemoryReactor()
-        self.factory = Factory.forProtocol(Protocol)
-
-    def listen(
-        self, address: ListenAddress, port: int = 80, reusePort: bool = False
-    ) -> IListeningPort:
-        return listenOn(
-            self.reactor, address, port, self.factory, 7, reusePort, makeFakeSocket
-        )
-
-    def test_plain(self) -> None:
-        self.listen(ListenAddress("::1", 6))
-        self.assertEqual(self.reactor.tcpServers, [(80, self.factory, 7, "::1")])
-        self.assertEqual(FakeSocket.made, [])
-
-    def test_ipv6Only(self) -> None:
-        for value in (True, False):
-            FakeSocket.reset()
-            self.listen(ListenAddress("::1", 6, value))
-            [sock] = FakeSocket.made
-            self.assertEqual(sock.family, socket.AF_INET6)
-            self.assertEqual(sock.option(*V6ONLY), int(value))
-            self.assertEqual(sock.option(*REUSEADDR), 1)
-            self.assertIsNone(sock.option(*REUSEPORT))
-            self.assertEqual(sock.bound, ("::1", 80, 0, 0))
-            self.assertEqual(sock.backlog, 7)
-            self.assertFalse(sock.blocking)
-            self.assertTrue(sock.closed)
-        self.assertEqual(
-            self.reactor.adoptedPorts,
-            [(42, socket.AF_INET6, self.factory)] * 2,
-        )
-        self.assertEqual(self.reactor.tcpServers, [])
-
-    def test_ipv6OnlyIgnoredForIPv4(self) -> None:
-        self.listen(ListenAddress("127.0.0.1", 4, True))
-        self.assertEqual(self.reactor.tcpServers, [(80, self.factory, 7, "127.0.0.1")])
-
-    def test_reusePort(self) -> None:
-        self.listen(ListenAddress("", 4), reusePort=True)
-        [sock] = FakeSocket.made
-        self.assertEqual(sock.family, socket.AF_INET)
-        self.assertEqual(sock.option(*REUSEPORT), 1)
-        self.assertIsNone(sock.option(*V6ONLY))
-        self.assertEqual(sock.bound, ("0.0.0.0", 80))
-        self.assertEqual(
-            self.reactor.adoptedPorts, [(42, socket.AF_INET, self.factory)]
-        )
-
-    def test_numericZone(self) -> None:
-        self.listen(ListenAddress("fe80::1%2", 6))
-        [sock] = FakeSocket.made
-        self.assertEqual(sock.bound, ("fe80::1", 80, 0, 2))
-        self.assertIsNone(sock.option(*V6ONLY))
-        self.assertEqual(len(self.reactor.adoptedPorts), 1)
-
-    def test_namedZone(self) -> None:
-        index, name = socket.if_nameindex()[0]
-        self.listen(ListenAddress(f"fe80::1%{name}", 6))
-        self.assertEqual(FakeSocket.made[0].bound, ("fe80::1", 80, 0, index))
-
-    def test_badZone(self) -> None:
-        with self.assertRaises(CannotListenError) as e:
-            self.listen(ListenAddress("fe80::1%nosuchif0", 6))
-        self.assertEqual(
-            str(e.exception),
-            "Couldn't listen on fe80::1%nosuchif0:80: zone 'nosuchif0' is not a "
-            "network interface on this host.",
-        )
-        self.assertEqual(FakeSocket.made, [])
-
-    def test_zoneNotANumberNorAName(self) -> None:
-        """
-        A zone that only looks numeric, or that no interface name can be,
-        is a L{CannotListenError} too, not a L{ValueError} from C{int()}.
-        """
-        for zone in ("\N{SUPERSCRIPT TWO}", "a\x00b"):
-            with self.assertRaises(CannotListenError) as e:
-                self.listen(ListenAddress(f"fe80::1%{zone}", 6))
-            self.assertEqual(
-                str(e.exception),
-                f"Couldn't listen on fe80::1%{zone}:80: zone {zone!r} is not a "
-                "network interface on this host.",
-            )
-        self.assertEqual(FakeSocket.made, [])
-
-    def test_bindFails(self) -> None:
-        """
-        A bind error becomes a L{CannotListenError} naming the address and
-        carrying the OS error; the socket is closed.
-        """
-        FakeSocket.failBind = OSError(errno.EADDRINUSE, "Address already in use")
-        with self.assertRaises(CannotListenError) as e:
-            self.listen(ListenAddress("::1", 6, True))
-        self.assertEqual(
-            str(e.exception),
-            "Couldn't listen on ::1:80: [Errno 98] Address already in use.",
-        )
-        self.assertIs(e.exception.socketError, FakeSocket.failBind)
-        self.assertTrue(FakeSocket.made[0].closed)
-        self.assertEqual(self.reactor.adoptedPorts, [])
-
-    def test_createFails(self) -> None:
-        FakeSocket.failCreate = OSError(errno.EAFNOSUPPORT, "no IPv6")
-        with self.assertRaises(CannotListenError) as e:
-            self.listen(ListenAddress("::1", 6, True))
-        self.assertIs(e.exception.socketError, FakeSocket.failCreate)
-
-    def test_noReusePortOnPlatform(self) -> None:
-        self.patch(_listen, "_SO_REUSEPORT", None)
-        with self.assertRaises(CannotListenError) as e:
-            self.listen(ListenAddress("127.0.0.1", 4), reusePort=True)
-        self.assertEqual(
-            str(e.exception),
-            "Couldn't listen on 127.0.0.1:80: reusePort is not supported on "
-            "this platform.",
-        )
-        self.assertEqual(FakeSocket.made, [])
-
-    def test_noIPv6OnlyOnPlatform(self) -> None:
-        self.patch(_listen, "_IPV6_V6ONLY", None)
-        with self.assertRaises(CannotListenError) as e:
-            self.listen(ListenAddress("::1", 6, False))
-        self.assertEqual(
-            str(e.exception),
-            "Couldn't listen on ::1:80: ipv6Only is not supported on this platform.",
-        )
-
-    def test_reactorCannotAdopt(self) -> None:
-        with self.assertRaises(CannotListenError) as e:
-            listenOn(
-                TCPOnly(),
-                ListenAddress("fe80::1%2", 6, True),
-                80,
-                self.factory,
-                50,
-                True,
-                makeFakeSocket,
-            )
-        self.assertEqual(
-            str(e.exception),
-            "Couldn't listen on fe80::1%2:80: ipv6Only=yes and reusePort=yes and "
-            "the zone of fe80::1%2 needs a reactor that can adopt sockets "
-            "(IReactorSocket), and TCPOnly cannot.",
-        )
-        self.assertEqual(FakeSocket.made, [])
 
 
 class ListenAllTests(SynchronousTestCase):

@@ -25,13 +25,8 @@ from .._resolver import resolve
 from .._strings._describe import Described
 from .._strings._spec import Spec
 from .._strings._specs import HOST_SERVER, TCP4_SERVER, TCP6_SERVER
-from ._ports import (
-    ListenAddress,
-    ListeningPorts,
-    SocketMaker,
-    listenAll,
-    listenOn,
-)
+from ._ports import ListeningPorts, listenAll
+from ._socket import ListenAddress, SocketMaker, listenOn
 
 
 def _interfaceText(interface: str | bytes) -> str:
