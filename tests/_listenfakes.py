@@ -33,9 +33,13 @@ class FakePort:
         self.stops = 0
         self.stopping: Deferred[None] | None = None
         self.stopped = False
+        self.failStart: Exception | None = None
 
     def startListening(self) -> None:
+        if self.failStart is not None:
+            raise self.failStart
         self.started += 1
+        self.stopped = False
 
     def stopListening(self) -> Deferred[None]:
         self.stops += 1

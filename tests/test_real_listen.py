@@ -89,6 +89,37 @@ class RealListenerTests(TestCase):
                 yield connectProtocol(client(reactor, host, hosts[0].port), Protocol())
 
     @inlineCallbacks
+    def test_startAgainOnOneNumber(self) -> Generator[Any, Any, None]:
+        """
+        Started again after a stop, port 0 gives 127.0.0.1 and ::1 one new
+        number between them, and both accept connections.
+        """
+        self.requireIPv6()
+        self.useResolver({"both.test": ["127.0.0.1", "::1"]})
+        ports = yield self.listen("tx-host:0:interface=both.test")
+        yield ports.stopListening()
+        ports.startListening()
+        four, six = ports.getHosts()
+        self.assertEqual(four.port, six.port)
+        yield self.exchange(TCP4ClientEndpoint, "127.0.0.1", four.port)
+        yield self.exchange(TCP6ClientEndpoint, "::1", six.port)
+
+    @inlineCallbacks
+    def test_startAgainAdopted(self) -> Generator[Any, Any, None]:
+        """
+        A socket of our own is made again, with its options, after a stop.
+        """
+        self.requireIPv6()
+        port = yield self.listen("tx-tcp6:0:interface=\\:\\:1:ipv6Only=yes")
+        yield port.stopListening()
+        port.startListening()
+        [again] = port.ports
+        self.assertEqual(
+            again.socket.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY), 1
+        )
+        yield self.exchange(TCP6ClientEndpoint, "::1", port.getHost().port)
+
+    @inlineCallbacks
     def test_stopTwice(self) -> Generator[Any, Any, None]:
         """
         Stopping twice at once, which fails a Twisted C{Port}, stops the
@@ -141,7 +172,7 @@ class RealListenerTests(TestCase):
         except CannotListenError as e:
             raise SkipTest(f"the kernel refuses IPv4-mapped binds: {e}") from None
         self.assertEqual(
-            port.socket.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY), 0
+            port.ports[0].socket.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY), 0
         )
         yield self.exchange(TCP4ClientEndpoint, "127.0.0.1", port.getHost().port)
 
@@ -154,7 +185,7 @@ class RealListenerTests(TestCase):
         self.requireIPv6()
         port = yield self.listen("tx-tcp6:0:interface=\\:\\:1:ipv6Only=yes")
         self.assertEqual(
-            port.socket.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY), 1
+            port.ports[0].socket.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY), 1
         )
         yield self.exchange(TCP6ClientEndpoint, "::1", port.getHost().port)
         with self.assertRaises(CannotListenError):

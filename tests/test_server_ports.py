@@ -6,6 +6,7 @@ L{ListeningPorts}.
 from __future__ import annotations
 
 import errno
+from typing import cast
 
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.defer import CancelledError, Deferred
@@ -49,8 +50,34 @@ class ListeningPortsTests(SynchronousTestCase):
         )
 
     def test_startListening(self) -> None:
+        """
+        Ports gathered by the caller are each started again after a stop.
+        """
+        self.successResultOf(self.stopAll())
         self.ports.startListening()
         self.assertEqual((self.a.started, self.b.started), (1, 1))
+        self.assertNotIn("not listening", repr(self.ports))
+
+    def test_startWhileListening(self) -> None:
+        """
+        Starting while listening opens nothing more (a Twisted C{Port} would
+        open a second socket and lose track of the first).
+        """
+        self.ports.startListening()
+        self.assertEqual((self.a.started, self.b.started), (0, 0))
+
+    def test_startFailureStopsTheStarted(self) -> None:
+        """
+        If one port cannot start again, those started before it are stopped
+        and its error is raised.
+        """
+        self.successResultOf(self.stopAll())
+        self.b.failStart = CannotListenError("::1", 80, OSError(98, "in use"))
+        self.assertRaises(CannotListenError, self.ports.startListening)
+        self.assertEqual((self.a.started, self.a.stops), (1, 2))
+        assert self.a.stopping is not None
+        self.a.stopping.callback(None)
+        self.assertIn("(not listening)", repr(self.ports))
 
     def test_stopWaitsForAll(self) -> None:
         d = self.ports.stopListening()
@@ -243,6 +270,86 @@ class ListenAllTests(SynchronousTestCase):
             str(self.failureResultOf(d, CannotListenError).value),
             "Couldn't listen on ::1:40005: [Errno 98] Address already in use.",
         )
+
+    def stopped(self, ports: ListeningPorts) -> None:
+        d = ports.stopListening()
+        for port in ports.ports:
+            if isinstance(port, FakePort):
+                assert port.stopping is not None
+                port.stopping.callback(None)
+        self.successResultOf(d)
+
+    def test_startAgainShared(self) -> None:
+        """
+        Started again after a stop, port 0 gives every address one new
+        number, as the first listen did, not one each.
+        """
+        ports = self.successResultOf(
+            self.listenAll([ListenAddress("127.0.0.1", 4), ListenAddress("::1", 6)])
+        )
+        self.stopped(ports)
+        ports.startListening()
+        self.assertEqual(
+            [args[0] for args in self.reactor.tcpServers], [0, 40001, 0, 40002]
+        )
+        self.assertEqual(
+            [cast(IPv4Address, h).port for h in ports.getHosts()], [40002, 40002]
+        )
+        self.assertEqual(ports.ports, tuple(self.reactor.ports[2:]))
+
+    def test_startAgainAdopted(self) -> None:
+        """
+        Adopted sockets (here tx-host's wildcard) are made, bound and adopted
+        again: Twisted's C{Port} cannot re-create a socket it was given.
+        """
+        ports = self.successResultOf(
+            self.listenAll(
+                [ListenAddress("", 4), ListenAddress("::", 6, True, optional=True)],
+                8080,
+            )
+        )
+        self.stopped(ports)
+        for port in ports.ports[1:]:
+            self.patch(port, "startListening", lambda: 1 // 0)
+        ports.startListening()
+        self.assertEqual(len(self.reactor.adoptedPorts), 2)
+        self.assertEqual(
+            [sock.bound for sock in FakeSocket.made],
+            [("::", 8080, 0, 0), ("::", 8080, 0, 0)],
+        )
+
+    def test_startAgainRetriesPortZero(self) -> None:
+        """
+        A new number the kernel gave the first address that is taken on a
+        later one is given back, and another asked for.
+        """
+        ports = self.successResultOf(
+            self.listenAll([ListenAddress("127.0.0.1", 4), ListenAddress("::1", 6)])
+        )
+        self.stopped(ports)
+        self.reactor.refuse[("::1", 40002)] = OSError(errno.EADDRINUSE, "in use")
+        ports.startListening()
+        self.assertEqual(self.reactor.ports[2].stops, 1)
+        self.assertEqual(
+            [cast(IPv4Address, h).port for h in ports.getHosts()], [40003, 40003]
+        )
+
+    def test_startAgainFailureRollsBack(self) -> None:
+        """
+        If a later address cannot listen again, the ports opened again
+        before it are stopped and its error is raised.
+        """
+        ports = self.successResultOf(
+            self.listenAll(
+                [ListenAddress("127.0.0.1", 4), ListenAddress("::1", 6)], 8080
+            )
+        )
+        self.stopped(ports)
+        self.reactor.refuse[("::1", 8080)] = OSError(errno.EADDRINUSE, "in use")
+        error = self.assertRaises(CannotListenError, ports.startListening)
+        self.assertEqual(error.interface, "::1")
+        self.assertEqual([p.stops for p in self.reactor.ports], [1, 1, 1])
+        self.assertIn("(not listening)", repr(ports))
 
     def test_cancelWhileClosingAfterFailure(self) -> None:
         """

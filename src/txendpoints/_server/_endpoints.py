@@ -26,7 +26,7 @@ from .._strings._describe import Described
 from .._strings._spec import Spec
 from .._strings._specs import HOST_SERVER, TCP4_SERVER, TCP6_SERVER
 from ._ports import ListeningPorts, listenAll
-from ._socket import ListenAddress, SocketMaker, listenOn
+from ._socket import ListenAddress, SocketMaker, listenOn, needsOwnSocket
 
 
 def _interfaceText(interface: str | bytes) -> str:
@@ -128,6 +128,9 @@ class _TCPServerEndpoint(Described):
             if family is None:
                 return self._listenOnName(factory)
             address = self._literal(family)
+        if needsOwnSocket(address, self._reusePort):
+            # Only we can make and adopt such a socket again after a stop.
+            return self._listenAll([address], factory)
         return defer.succeed(
             listenOn(
                 self._reactor,
@@ -165,8 +168,10 @@ class _TCPServerEndpoint(Described):
 
         @param protocolFactory: The factory for accepted connections.
         @return: A L{Deferred} that fires with the reactor's L{IListeningPort}
-            for an address literal, or with a L{ListeningPorts} for a host
-            name (and for C{tx-host}'s every-interface default); or fails
+            for an address literal that C{listenTCP} can listen on, or with
+            a L{ListeningPorts} for a host name, for a socket of our own
+            (C{ipv6Only}, C{reusePort}, a zone) and for C{tx-host}'s
+            every-interface default; or fails
             with L{CannotListenError} naming the address and the reason.  If
             one of several addresses fails, those already open are closed
             first.  Nothing is raised synchronously; cancelling it during

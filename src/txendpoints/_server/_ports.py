@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import errno
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, cast
 
 from twisted.internet.defer import (
@@ -40,14 +41,23 @@ class ListeningPorts:
     """
     Several listening ports that start, stop and report as one.
 
-    @ivar ports: The ports, in the order they were opened.
+    @ivar ports: The ports, in the order they were opened; new ones once
+        started again with a C{reopen}.
     """
 
-    def __init__(self, ports: Sequence[IListeningPort]) -> None:
+    def __init__(
+        self,
+        ports: Sequence[IListeningPort],
+        reopen: Callable[[], Sequence[IListeningPort]] | None = None,
+    ) -> None:
         """
         @param ports: At least one listening port.
+        @param reopen: Listens again on every address and returns the new
+            ports, or raises having closed those it opened; L{None} starts
+            each of C{ports} again instead.
         """
         self.ports = tuple(ports)
+        self._reopen = reopen
         # A stopped Twisted port cannot say where it was; we still can.
         self._hosts = [port.getHost() for port in self.ports]
         self._listening = True
@@ -56,10 +66,25 @@ class ListeningPorts:
 
     def startListening(self) -> None:
         """
-        Start every port listening again.
+        Start listening again after L{stopListening}; while listening, do
+        nothing.
+
+        @raise CannotListenError: If an address cannot listen again; the
+            ports started before it are stopped.
         """
-        for port in self.ports:
-            port.startListening()
+        if self._listening:
+            return
+        if self._reopen is not None:
+            self.ports = tuple(self._reopen())
+        else:
+            started: list[IListeningPort] = []
+            for port in self.ports:
+                try:
+                    port.startListening()
+                except BaseException:
+                    _close(started)
+                    raise
+                started.append(port)
         self._hosts = [port.getHost() for port in self.ports]
         self._listening = True
 
@@ -165,6 +190,41 @@ def _openEach(
     return opened, None
 
 
+def _openAgain(
+    reactor: Any,
+    addresses: Sequence[ListenAddress],
+    port: int,
+    factory: IProtocolFactory,
+    backlog: int,
+    reusePort: bool,
+    makeSocket: SocketMaker,
+    tries: int,
+) -> list[IListeningPort]:
+    """
+    Listen on every address as L{listenAll} does, but at once, for
+    L{ListeningPorts.startListening}, which cannot wait: a port-0 retry
+    need not wait for the ports given back, as their number is not reused.
+
+    @raise Exception: The error of the address that failed, once the
+        ports opened before it are being stopped.
+    """
+    while True:
+        tries -= 1
+        opened, error = _openEach(
+            reactor, addresses, port, factory, backlog, reusePort, makeSocket
+        )
+        if error is None:
+            return opened
+        if opened:
+            _close(opened)
+        if not (opened and _retries(port, error, tries)):
+            raise error
+
+
+def _retries(port: int, error: Exception, triesLeft: int) -> bool:
+    return port == 0 and _errno(error) == errno.EADDRINUSE and triesLeft > 0
+
+
 def _errno(error: Exception) -> int | None:
     return cast(int | None, getattr(getattr(error, "socketError", None), "errno", None))
 
@@ -200,7 +260,9 @@ def listenAll(
     @param reusePort: See L{listenOn}.
     @param makeSocket: See L{listenOn}.
     @param tries: With port C{0}, how many port numbers to try.
-    @return: A L{Deferred} firing with a L{ListeningPorts}.  If one address
+    @return: A L{Deferred} firing with a L{ListeningPorts}, which, started
+        again after a stop, listens again on every address in the same way
+        (one number for all with port C{0}).  If one address
         fails, the ports already open are stopped first, then the Deferred
         fails with that address's error.  Cancelling it while they are
         being stopped fails it at once; the stopping goes on, and nothing
@@ -213,18 +275,29 @@ def listenAll(
         cancelled = True
 
     result: Deferred[ListeningPorts] = Deferred(cancel)
+    reopen = partial(
+        _openAgain,
+        reactor,
+        addresses,
+        port,
+        factory,
+        backlog,
+        reusePort,
+        makeSocket,
+        tries,
+    )
 
     def attempt(triesLeft: int) -> None:
         opened, error = _openEach(
             reactor, addresses, port, factory, backlog, reusePort, makeSocket
         )
         if error is None:
-            result.callback(ListeningPorts(opened))
+            result.callback(ListeningPorts(opened, reopen))
             return
         if not opened:
             result.errback(error)
             return
-        retry = port == 0 and _errno(error) == errno.EADDRINUSE and triesLeft > 1
+        retry = _retries(port, error, triesLeft - 1)
 
         def closed(ignored: None) -> None:
             if cancelled:

@@ -146,6 +146,18 @@ def _adopt(
         sock.close()
 
 
+def needsOwnSocket(address: ListenAddress, reusePort: bool) -> bool:
+    """
+    @return: Whether listening on C{address} needs a socket of our own,
+        because C{listenTCP} cannot set what it asks for.
+    """
+    return (
+        reusePort
+        or "%" in address.host
+        or (address.family == 6 and address.ipv6Only is not None)
+    )
+
+
 def listenOn(
     reactor: Any,
     address: ListenAddress,
@@ -171,12 +183,7 @@ def listenOn(
     @raise CannotListenError: If the address cannot be listened on; the
         error names the address and the reason.
     """
-    ownSocket = (
-        reusePort
-        or "%" in address.host
-        or (address.family == 6 and address.ipv6Only is not None)
-    )
-    if not ownSocket:
+    if not needsOwnSocket(address, reusePort):
         return cast(
             IListeningPort,
             reactor.listenTCP(
