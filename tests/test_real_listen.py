@@ -188,8 +188,12 @@ class RealListenerTests(TestCase):
             port.ports[0].socket.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY), 1
         )
         yield self.exchange(TCP6ClientEndpoint, "::1", port.getHost().port)
-        with self.assertRaises(CannotListenError):
+        with self.assertRaises(CannotListenError) as e:
             yield self.listen("tx-tcp6:0:interface=\\:\\:ffff\\:127.0.0.1:ipv6Only=yes")
+        self.assertIn(
+            "an IPv4-mapped address cannot be listened on with IPV6_V6ONLY set",
+            str(e.exception),
+        )
 
     @inlineCallbacks
     def test_reusePort(self) -> Generator[Any, Any, None]:

@@ -465,8 +465,9 @@ class LiteralInterfaceTests(Fixture):
         d = TCP4ServerEndpoint(TCPOnly(), 80, reusePort=True).listen(self.factory)  # type: ignore[arg-type]
         self.assertEqual(
             str(self.failureResultOf(d, CannotListenError).value),
-            "Couldn't listen on any:80: reusePort=yes needs a reactor that can "
-            "adopt sockets (IReactorSocket), and TCPOnly cannot.",
+            "Couldn't listen on 0.0.0.0 (every IPv4 interface) port 80: "
+            "reusePort=yes needs a reactor that can adopt sockets "
+            "(IReactorSocket), and TCPOnly cannot.",
         )
 
 
@@ -527,6 +528,22 @@ class HostServerEndpointTests(Fixture):
             self.assertIs(port, self.reactor.ports[-1])
         self.assertEqual(self.interfaces(), ["::1", "127.0.0.1"])
         self.assertEqual(self.resolver.resolutions, [])
+
+    def test_ipv6OnlyForIPv4Literal(self) -> None:
+        """
+        C{ipv6Only} with an IPv4 literal cannot mean anything: listening
+        fails and says so, rather than ignoring it.
+        """
+        for ipv6Only, text in ((True, "yes"), (False, "no")):
+            d = HostServerEndpoint(
+                self.reactor, 80, interface="127.0.0.1", ipv6Only=ipv6Only
+            ).listen(self.factory)
+            self.assertEqual(
+                str(self.failureResultOf(d, CannotListenError).value),
+                f"Couldn't listen on 127.0.0.1:80: ipv6Only={text} applies to "
+                "IPv6 addresses, and 127.0.0.1 is an IPv4 address.",
+            )
+        self.assertEqual(self.reactor.tcpServers, [])
 
     def test_repr(self) -> None:
         self.assertEqual(

@@ -351,6 +351,23 @@ class ListenAllTests(SynchronousTestCase):
         self.assertEqual([p.stops for p in self.reactor.ports], [1, 1, 1])
         self.assertIn("(not listening)", repr(ports))
 
+    def test_wildcardNamed(self) -> None:
+        """
+        When tx-host's IPv4 wildcard cannot listen, the error names it, where
+        the reactor's says C{any:80}.
+        """
+        self.reactor.refuse[("", 80)] = OSError(errno.EADDRINUSE, "in use")
+        d = self.listenAll(
+            [ListenAddress("", 4), ListenAddress("::", 6, True, optional=True)], 80
+        )
+        error = self.failureResultOf(d, CannotListenError).value
+        self.assertEqual(
+            str(error),
+            "Couldn't listen on 0.0.0.0 (every IPv4 interface) port 80: "
+            "[Errno 98] in use.",
+        )
+        self.assertEqual(error.interface, "")
+
     def test_cancelWhileClosingAfterFailure(self) -> None:
         """
         Cancelling while the ports opened are being closed after a failure
@@ -449,5 +466,6 @@ class ListenAllTests(SynchronousTestCase):
         d = self.listenAll([ListenAddress("::", 6, True, optional=True)], 80)
         self.assertEqual(
             str(self.failureResultOf(d, CannotListenError).value),
-            "Couldn't listen on :::80: this host supports none of its families.",
+            "Couldn't listen on [::] (every IPv6 interface) port 80: this host "
+            "supports none of its families.",
         )

@@ -6,6 +6,7 @@ or an adopted socket.
 from __future__ import annotations
 
 import errno
+import pickle
 import socket
 
 from twisted.internet.error import CannotListenError
@@ -22,6 +23,7 @@ from ._listenfakes import (
     REUSEPORT,
     V6ONLY,
     FakeSocket,
+    PortReactor,
     TCPOnly,
     makeFakeSocket,
 )
@@ -137,6 +139,72 @@ class ListenOnTests(SynchronousTestCase):
         self.assertIs(e.exception.socketError, FakeSocket.failBind)
         self.assertTrue(FakeSocket.made[0].closed)
         self.assertEqual(self.reactor.adoptedPorts, [])
+
+    def test_mappedWithIPv6Only(self) -> None:
+        """
+        The kernel's bare EINVAL for an IPv4-mapped address with
+        C{IPV6_V6ONLY} set is explained; the OS error number is kept.
+        """
+        FakeSocket.failBind = OSError(errno.EINVAL, "Invalid argument")
+        with self.assertRaises(CannotListenError) as e:
+            self.listen(ListenAddress("::ffff:127.0.0.1", 6, True))
+        self.assertEqual(
+            str(e.exception),
+            "Couldn't listen on ::ffff:127.0.0.1:80: [Errno 22] Invalid argument: "
+            "an IPv4-mapped address cannot be listened on with IPV6_V6ONLY set "
+            "(ipv6Only=yes).",
+        )
+        self.assertEqual(e.exception.socketError.errno, errno.EINVAL)
+
+    def test_otherEINVALUnexplained(self) -> None:
+        FakeSocket.failBind = OSError(errno.EINVAL, "Invalid argument")
+        for address in (
+            ListenAddress("::1", 6, True),
+            ListenAddress("::ffff:127.0.0.1", 6, False),
+        ):
+            with self.assertRaises(CannotListenError) as e:
+                self.listen(address)
+            self.assertIs(e.exception.socketError, FakeSocket.failBind)
+
+    def test_wildcardsNamed(self) -> None:
+        """
+        A wildcard on a socket of our own that cannot listen is named with
+        its family, where Twisted would say C{any:80} for IPv4 and C{:::80}
+        for IPv6; the error's attributes are Twisted's, and it pickles.
+        """
+        refused = OSError(errno.EADDRINUSE, "Address already in use")
+        FakeSocket.failBind = refused
+        expected = [
+            (ListenAddress("", 4), "0.0.0.0 (every IPv4 interface)"),
+            (ListenAddress("0.0.0.0", 4), "0.0.0.0 (every IPv4 interface)"),
+            (ListenAddress("::", 6, True), "[::] (every IPv6 interface)"),
+            (ListenAddress("::", 6, False), "[::] (every IPv6 and IPv4 interface)"),
+        ]
+        for address, name in expected:
+            with self.assertRaises(CannotListenError) as e:
+                self.listen(address, reusePort=True)
+            self.assertEqual(
+                str(e.exception),
+                f"Couldn't listen on {name} port 80: [Errno 98] Address already "
+                "in use.",
+            )
+            self.assertEqual(
+                (e.exception.interface, e.exception.port), (address.host, 80)
+            )
+            self.assertIs(e.exception.socketError, refused)
+            copied = pickle.loads(pickle.dumps(e.exception))
+            self.assertEqual(str(copied), str(e.exception))
+
+    def test_reactorErrorUnchanged(self) -> None:
+        """
+        The reactor's own error passes through unchanged, as from Twisted's
+        endpoints, even for a wildcard.
+        """
+        reactor = PortReactor()
+        reactor.refuse[("", 80)] = OSError(errno.EADDRINUSE, "in use")
+        with self.assertRaises(CannotListenError) as e:
+            listenOn(reactor, ListenAddress("", 4), 80, self.factory, 7)
+        self.assertIs(type(e.exception), CannotListenError)
 
     def test_createFails(self) -> None:
         FakeSocket.failCreate = OSError(errno.EAFNOSUPPORT, "no IPv6")

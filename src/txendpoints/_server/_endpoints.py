@@ -85,6 +85,12 @@ class _TCPServerEndpoint(Described):
                 f"{self._interface} is an {FAMILY_NAMES[family]} address, but "
                 f"{self._spec.prefix} listens on {wanted} only"
             )
+        if family == 4 and self._ipv6Only is not None:
+            # Applied to nothing, it would be ignored without a word.
+            raise self._error(
+                f"ipv6Only={'yes' if self._ipv6Only else 'no'} applies to IPv6 "
+                f"addresses, and {self._interface} is an IPv4 address"
+            )
         return ListenAddress(self._interface, family, self._ipv6Only)
 
     def _wildcards(self) -> list[ListenAddress]:

@@ -27,8 +27,13 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from .._errors import cannotListen
-from ._socket import ListenAddress, SocketMaker, listenOn
+from ._socket import (
+    ListenAddress,
+    SocketMaker,
+    listenError,
+    listenOn,
+    withFamilyName,
+)
 
 _log = Logger()
 
@@ -177,15 +182,17 @@ def _openEach(
         except CannotListenError as e:
             if address.optional and _errno(e) in _NO_FAMILY:
                 continue
-            return opened, e
+            # A port of several addresses is ours, not the reactor's: its
+            # error can say which wildcard failed, where Twisted's says "any".
+            return opened, withFamilyName(address, e)
         except Exception as e:
             return opened, e
         opened.append(listening)
         if number == 0:
             number = cast(Any, listening.getHost()).port
     if not opened:
-        return opened, cannotListen(
-            addresses[0].host, port, "this host supports none of its families"
+        return opened, listenError(
+            addresses[0], port, "this host supports none of its families"
         )
     return opened, None
 

@@ -9,12 +9,14 @@ and hand it to C{reactor.adoptStreamPort}.
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
+from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import (
     IListeningPort,
     IProtocolFactory,
@@ -52,6 +54,93 @@ class ListenAddress:
     optional: bool = False
 
 
+class _WildcardListenError(CannotListenError):
+    """
+    A L{CannotListenError} for a wildcard address whose message names the
+    family, where Twisted's says C{any:80} (for C{""}) or C{:::80}.
+
+    @ivar name: The wildcard as the message names it.
+    """
+
+    def __init__(
+        self, interface: str, port: int, socketError: object, name: str
+    ) -> None:
+        super().__init__(interface, port, socketError)  # type: ignore[no-untyped-call]
+        self.name = name
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.interface, self.port, self.socketError, self.name))
+
+    def __str__(self) -> str:
+        return f"Couldn't listen on {self.name} port {self.port}: {self.socketError}."
+
+
+def _wildcardName(address: ListenAddress) -> str | None:
+    if address.family == 4:
+        if address.host in ("", "0.0.0.0"):
+            return "0.0.0.0 (every IPv4 interface)"
+        return None
+    try:
+        packed = socket.inet_pton(socket.AF_INET6, address.host)
+    except (OSError, ValueError):
+        return None  # Scoped: a zone is one interface, not every one.
+    if packed != bytes(16):
+        return None
+    if address.ipv6Only is False:
+        return "[::] (every IPv6 and IPv4 interface)"
+    return "[::] (every IPv6 interface)"
+
+
+def listenError(
+    address: ListenAddress, port: int, reason: str | OSError
+) -> CannotListenError:
+    """
+    @param address: The address that cannot be listened on.
+    @param port: Its port number.
+    @param reason: The OS error, or a sentence saying why.
+    @return: The error to raise, naming the family of a wildcard address.
+    """
+    name = _wildcardName(address)
+    if name is None:
+        return cannotListen(address.host, port, reason)
+    return _WildcardListenError(address.host, port, reason, name)
+
+
+def withFamilyName(
+    address: ListenAddress, error: CannotListenError
+) -> CannotListenError:
+    """
+    @param address: The address that could not be listened on.
+    @param error: The reactor's error for it.
+    @return: An equivalent error whose message names the family of a
+        wildcard address, or C{error} itself for any other address.
+    """
+    name = _wildcardName(address)
+    if name is None or isinstance(error, _WildcardListenError):
+        return error
+    return _WildcardListenError(error.interface, error.port, error.socketError, name)
+
+
+def _explained(address: ListenAddress, error: OSError) -> OSError:
+    """
+    @return: C{error}, or a copy that says why the kernel refused, where its
+        own message (C{EINVAL}) does not.
+    """
+    if error.errno == errno.EINVAL and address.family == 6 and address.ipv6Only:
+        host = address.host.partition("%")[0]
+        if socket.inet_pton(socket.AF_INET6, host)[:12] == _MAPPED_PREFIX:
+            return OSError(
+                error.errno,
+                f"{error.strerror}: an IPv4-mapped address cannot be listened "
+                "on with IPV6_V6ONLY set (ipv6Only=yes)",
+            )
+    return error
+
+
+#: The first 12 bytes of an IPv4-mapped IPv6 address (::ffff:a.b.c.d).
+_MAPPED_PREFIX = bytes(10) + b"\xff\xff"
+
+
 def _sockaddr(address: ListenAddress, port: int) -> tuple[Any, ...]:
     if address.family == 4:
         return (address.host or "0.0.0.0", port)
@@ -65,8 +154,8 @@ def _sockaddr(address: ListenAddress, port: int) -> tuple[Any, ...]:
             scope = socket.if_nametoindex(zone)
         except (OSError, ValueError):
             # ValueError: a name with a NUL byte.
-            raise cannotListen(
-                address.host,
+            raise listenError(
+                address,
                 port,
                 f"zone {zone!r} is not a network interface on this host",
             ) from None
@@ -94,14 +183,14 @@ def _socketOptions(
         options.append((socket.SOL_SOCKET, socket.SO_REUSEADDR, 1))
     if address.family == 6 and address.ipv6Only is not None:
         if _IPV6_V6ONLY is None:
-            raise cannotListen(
-                address.host, port, "ipv6Only is not supported on this platform"
+            raise listenError(
+                address, port, "ipv6Only is not supported on this platform"
             )
         options.append((socket.IPPROTO_IPV6, _IPV6_V6ONLY, int(address.ipv6Only)))
     if reusePort:
         if _SO_REUSEPORT is None:
-            raise cannotListen(
-                address.host, port, "reusePort is not supported on this platform"
+            raise listenError(
+                address, port, "reusePort is not supported on this platform"
             )
         options.append((socket.SOL_SOCKET, _SO_REUSEPORT, 1))
     return options
@@ -117,8 +206,8 @@ def _adopt(
     makeSocket: SocketMaker,
 ) -> IListeningPort:
     if not IReactorSocket.providedBy(reactor):
-        raise cannotListen(
-            address.host,
+        raise listenError(
+            address,
             port,
             f"{_whyAdopt(address, reusePort)} needs a reactor that can adopt "
             f"sockets (IReactorSocket), and {type(reactor).__name__} cannot",
@@ -129,7 +218,7 @@ def _adopt(
     try:
         sock = makeSocket(family, socket.SOCK_STREAM)
     except OSError as e:
-        raise cannotListen(address.host, port, e) from None
+        raise listenError(address, port, e) from None
     try:
         for option in options:
             sock.setsockopt(*option)
@@ -141,7 +230,7 @@ def _adopt(
             sock.fileno(), family, cast(ServerFactory, factory)
         )
     except OSError as e:
-        raise cannotListen(address.host, port, e) from None
+        raise listenError(address, port, _explained(address, e)) from None
     finally:
         sock.close()
 
@@ -184,6 +273,8 @@ def listenOn(
         error names the address and the reason.
     """
     if not needsOwnSocket(address, reusePort):
+        # Twisted's endpoints pass the reactor's own error through, and so
+        # do ours (Twisted's tests check it is the very same object).
         return cast(
             IListeningPort,
             reactor.listenTCP(
