@@ -62,10 +62,14 @@ class PortReactor(MemoryReactorClock):
     A L{MemoryReactorClock} whose C{listenTCP} gives port 0 the next free
     number and the interface it was asked for, and raises
     L{CannotListenError} for the (interface, port) pairs in C{refuse}.
+
+    It says it is running, as a reactor is when most code listens; set
+    C{running} to L{False} for a listen before the reactor runs (twistd's).
     """
 
     def __init__(self) -> None:
         super().__init__()
+        self.running = True
         self.nextPort = 40000
         self.refuse: dict[tuple[str, int], OSError] = {}
         self.ports: list[FakePort] = []

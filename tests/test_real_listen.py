@@ -19,6 +19,7 @@ from twisted.internet.endpoints import (
 from twisted.internet.error import CannotListenError, ConnectionRefusedError
 from twisted.internet.interfaces import IReactorSocket
 from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.task import deferLater
 from twisted.trial.unittest import SkipTest, TestCase
 
 from tests._loopback import HAS_IPV6, Collect, Echo
@@ -140,9 +141,12 @@ class RealListenerTests(TestCase):
     def test_partialFailureFreesTheOthers(self) -> Generator[Any, Any, None]:
         """
         When ::1 is taken, the listener on 127.0.0.1 is closed again: its
-        port is free afterwards.
+        port is free afterwards.  (Once the reactor runs: trial runs a test
+        up to its first wait before it starts the reactor, and a listen
+        before then fails at once, while the closing waits for the reactor.)
         """
         self.requireIPv6()
+        yield deferLater(reactor, 0, lambda: None)
         taken = socket.socket(socket.AF_INET6)
         self.addCleanup(taken.close)
         taken.bind(("::1", 0))

@@ -27,6 +27,7 @@ from .._strings._spec import Spec
 from .._strings._specs import HOST_SERVER, TCP4_SERVER, TCP6_SERVER
 from ._ports import ListeningPorts, listenAll
 from ._socket import ListenAddress, SocketMaker, listenOn, needsOwnSocket
+from ._startup import resolveBeforeRunning
 
 
 def _interfaceText(interface: str | bytes) -> str:
@@ -156,12 +157,18 @@ class _TCPServerEndpoint(Described):
                 f"(IReactorPluggableNameResolver), and "
                 f"{type(self._reactor).__name__} has none"
             )
-        resolving = resolve(
-            self._reactor,  # type: ignore[arg-type]
-            self._interface,
-            self._port,
-            self._families,
+        now = resolveBeforeRunning(
+            self._reactor, self._interface, self._port, self._families
         )
+        if now is not None:
+            resolving = defer.succeed(now)
+        else:
+            resolving = resolve(
+                self._reactor,  # type: ignore[arg-type]
+                self._interface,
+                self._port,
+                self._families,
+            )
         return resolving.addCallback(self._resolved).addCallback(
             self._listenAll, factory
         )
@@ -181,7 +188,11 @@ class _TCPServerEndpoint(Described):
             with L{CannotListenError} naming the address and the reason.  If
             one of several addresses fails, those already open are closed
             first.  Nothing is raised synchronously; cancelling it during
-            name resolution cancels the resolution.
+            name resolution cancels the resolution.  Before the reactor runs
+            (in twistd's C{privilegedStartService}) it fires or fails before
+            it returns wherever the resolver allows, as a literal's does,
+            and the closing of those already open follows the failure: see
+            L{txendpoints._server._startup}.
         """
         return defer.maybeDeferred(self._listen, protocolFactory)
 

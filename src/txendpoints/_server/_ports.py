@@ -14,6 +14,7 @@ from typing import Any, cast
 from twisted.internet.defer import (
     Deferred,
     DeferredList,
+    fail,
     maybeDeferred,
     succeed,
 )
@@ -273,7 +274,9 @@ def listenAll(
         fails, the ports already open are stopped first, then the Deferred
         fails with that address's error.  Cancelling it while they are
         being stopped fails it at once; the stopping goes on, and nothing
-        is opened again.
+        is opened again.  Before the reactor runs, it has fired or failed
+        when it is returned: the ports of a failed attempt are then stopped
+        without waiting.
     """
     cancelled = False
 
@@ -316,5 +319,14 @@ def listenAll(
 
         _close(opened).addCallback(closed)
 
+    if not getattr(reactor, "running", True):
+        # Before the reactor runs, ports being closed cannot finish closing,
+        # and twistd's privilegedStartService must see a failure before it
+        # returns, or it never will; so listen, and give up, at once.
+        try:
+            opened = reopen()
+        except Exception as e:
+            return fail(e)
+        return succeed(ListeningPorts(opened, reopen))
     attempt(tries)
     return result
