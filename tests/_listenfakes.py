@@ -16,29 +16,44 @@ from twisted.internet.interfaces import IListeningPort
 from twisted.internet.testing import MemoryReactorClock
 from zope.interface import implementer
 
-from txendpoints._server._ports import SocketMaker
+from txendpoints._server._socket import SocketMaker
 
 
 @implementer(IListeningPort)
 class FakePort:
     """
     A listening port that records start/stop calls; C{stopListening} returns
-    a L{Deferred} that the test fires.
+    a L{Deferred} that the test fires.  Once that has fired, C{getHost}
+    raises L{AttributeError}, as a stopped C{twisted.internet.tcp.Port}'s does.
     """
 
     def __init__(self, address: IPv4Address | IPv6Address) -> None:
         self.address = address
         self.started = 0
+        self.stops = 0
         self.stopping: Deferred[None] | None = None
+        self.stopped = False
+        self.failStart: Exception | None = None
 
     def startListening(self) -> None:
+        if self.failStart is not None:
+            raise self.failStart
         self.started += 1
+        self.stopped = False
 
     def stopListening(self) -> Deferred[None]:
+        self.stops += 1
         self.stopping = Deferred()
-        return self.stopping
+
+        def gone(result: object) -> object:
+            self.stopped = True
+            return result
+
+        return self.stopping.addBoth(gone)
 
     def getHost(self) -> IPv4Address | IPv6Address:
+        if self.stopped:
+            raise AttributeError("'FakePort' object has no attribute 'socket'")
         return self.address
 
 
@@ -47,10 +62,14 @@ class PortReactor(MemoryReactorClock):
     A L{MemoryReactorClock} whose C{listenTCP} gives port 0 the next free
     number and the interface it was asked for, and raises
     L{CannotListenError} for the (interface, port) pairs in C{refuse}.
+
+    It says it is running, as a reactor is when most code listens; set
+    C{running} to L{False} for a listen before the reactor runs (twistd's).
     """
 
     def __init__(self) -> None:
         super().__init__()
+        self.running = True
         self.nextPort = 40000
         self.refuse: dict[tuple[str, int], OSError] = {}
         self.ports: list[FakePort] = []

@@ -19,6 +19,7 @@ from twisted.internet.endpoints import (
 from twisted.internet.error import CannotListenError, ConnectionRefusedError
 from twisted.internet.interfaces import IReactorSocket
 from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.task import deferLater
 from twisted.trial.unittest import SkipTest, TestCase
 
 from tests._loopback import HAS_IPV6, Collect, Echo
@@ -89,12 +90,63 @@ class RealListenerTests(TestCase):
                 yield connectProtocol(client(reactor, host, hosts[0].port), Protocol())
 
     @inlineCallbacks
+    def test_startAgainOnOneNumber(self) -> Generator[Any, Any, None]:
+        """
+        Started again after a stop, port 0 gives 127.0.0.1 and ::1 one new
+        number between them, and both accept connections.
+        """
+        self.requireIPv6()
+        self.useResolver({"both.test": ["127.0.0.1", "::1"]})
+        ports = yield self.listen("tx-host:0:interface=both.test")
+        yield ports.stopListening()
+        ports.startListening()
+        four, six = ports.getHosts()
+        self.assertEqual(four.port, six.port)
+        yield self.exchange(TCP4ClientEndpoint, "127.0.0.1", four.port)
+        yield self.exchange(TCP6ClientEndpoint, "::1", six.port)
+
+    @inlineCallbacks
+    def test_startAgainAdopted(self) -> Generator[Any, Any, None]:
+        """
+        A socket of our own is made again, with its options, after a stop.
+        """
+        self.requireIPv6()
+        port = yield self.listen("tx-tcp6:0:interface=\\:\\:1:ipv6Only=yes")
+        yield port.stopListening()
+        port.startListening()
+        [again] = port.ports
+        self.assertEqual(
+            again.socket.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY), 1
+        )
+        yield self.exchange(TCP6ClientEndpoint, "::1", port.getHost().port)
+
+    @inlineCallbacks
+    def test_stopTwice(self) -> Generator[Any, Any, None]:
+        """
+        Stopping twice at once, which fails a Twisted C{Port}, stops the
+        ports once; both fire and the stopped ports still have a repr.
+        """
+        self.useResolver({"one.test": ["127.0.0.1"]})
+        ports = yield self.listen("tx-tcp4:0:interface=one.test")
+        first, second = ports.stopListening(), ports.stopListening()
+        yield first
+        yield second
+        self.assertEqual(
+            repr(ports),
+            f"<ListeningPorts on {ports.getHost()} (not listening)>",
+        )
+        self.assertEqual(ports.getHost().host, "127.0.0.1")
+
+    @inlineCallbacks
     def test_partialFailureFreesTheOthers(self) -> Generator[Any, Any, None]:
         """
         When ::1 is taken, the listener on 127.0.0.1 is closed again: its
-        port is free afterwards.
+        port is free afterwards.  (Once the reactor runs: trial runs a test
+        up to its first wait before it starts the reactor, and a listen
+        before then fails at once, while the closing waits for the reactor.)
         """
         self.requireIPv6()
+        yield deferLater(reactor, 0, lambda: None)
         taken = socket.socket(socket.AF_INET6)
         self.addCleanup(taken.close)
         taken.bind(("::1", 0))
@@ -124,7 +176,7 @@ class RealListenerTests(TestCase):
         except CannotListenError as e:
             raise SkipTest(f"the kernel refuses IPv4-mapped binds: {e}") from None
         self.assertEqual(
-            port.socket.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY), 0
+            port.ports[0].socket.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY), 0
         )
         yield self.exchange(TCP4ClientEndpoint, "127.0.0.1", port.getHost().port)
 
@@ -137,11 +189,15 @@ class RealListenerTests(TestCase):
         self.requireIPv6()
         port = yield self.listen("tx-tcp6:0:interface=\\:\\:1:ipv6Only=yes")
         self.assertEqual(
-            port.socket.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY), 1
+            port.ports[0].socket.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY), 1
         )
         yield self.exchange(TCP6ClientEndpoint, "::1", port.getHost().port)
-        with self.assertRaises(CannotListenError):
+        with self.assertRaises(CannotListenError) as e:
             yield self.listen("tx-tcp6:0:interface=\\:\\:ffff\\:127.0.0.1:ipv6Only=yes")
+        self.assertIn(
+            "an IPv4-mapped address cannot be listened on with IPV6_V6ONLY set",
+            str(e.exception),
+        )
 
     @inlineCallbacks
     def test_reusePort(self) -> Generator[Any, Any, None]:

@@ -415,6 +415,25 @@ class LiteralInterfaceTests(Fixture):
         )
         self.assertEqual(self.reactor.tcpServers, [])
 
+    def test_adoptedStartsAgain(self) -> None:
+        """
+        A socket of our own is made and adopted again when the port is
+        started after a stop: Twisted's C{Port} cannot re-create a socket it
+        was given (it raises L{TypeError}).
+        """
+        port = self.successResultOf(
+            TCP6ServerEndpoint(self.reactor, 80, interface="::1", ipv6Only=True).listen(
+                self.factory
+            )
+        )
+        self.successResultOf(port.stopListening())  # type: ignore[arg-type]
+        port.startListening()
+        self.assertEqual(
+            [(s.bound, s.option(*V6ONLY)) for s in FakeSocket.made],
+            [(("::1", 80, 0, 0), 1)] * 2,
+        )
+        self.assertEqual(len(self.reactor.adoptedPorts), 2)
+
     def test_reusePortAdopts(self) -> None:
         self.successResultOf(
             TCP4ServerEndpoint(self.reactor, 80, 9, reusePort=True).listen(self.factory)
@@ -446,8 +465,9 @@ class LiteralInterfaceTests(Fixture):
         d = TCP4ServerEndpoint(TCPOnly(), 80, reusePort=True).listen(self.factory)  # type: ignore[arg-type]
         self.assertEqual(
             str(self.failureResultOf(d, CannotListenError).value),
-            "Couldn't listen on any:80: reusePort=yes needs a reactor that can "
-            "adopt sockets (IReactorSocket), and TCPOnly cannot.",
+            "Couldn't listen on 0.0.0.0 (every IPv4 interface) port 80: "
+            "reusePort=yes needs a reactor that can adopt sockets "
+            "(IReactorSocket), and TCPOnly cannot.",
         )
 
 
@@ -496,7 +516,7 @@ class HostServerEndpointTests(Fixture):
         self.assertEqual(self.reactor.tcpServers, [])
         [sock] = FakeSocket.made
         self.assertEqual((sock.bound, sock.option(*V6ONLY)), (("::", 80, 0, 0), 0))
-        self.assertNotIsInstance(port, ListeningPorts)
+        self.assertEqual(len(port.ports), 1)  # type: ignore[attr-defined]
 
     def test_literal(self) -> None:
         for literal in ("::1", "127.0.0.1"):
@@ -508,6 +528,22 @@ class HostServerEndpointTests(Fixture):
             self.assertIs(port, self.reactor.ports[-1])
         self.assertEqual(self.interfaces(), ["::1", "127.0.0.1"])
         self.assertEqual(self.resolver.resolutions, [])
+
+    def test_ipv6OnlyForIPv4Literal(self) -> None:
+        """
+        C{ipv6Only} with an IPv4 literal cannot mean anything: listening
+        fails and says so, rather than ignoring it.
+        """
+        for ipv6Only, text in ((True, "yes"), (False, "no")):
+            d = HostServerEndpoint(
+                self.reactor, 80, interface="127.0.0.1", ipv6Only=ipv6Only
+            ).listen(self.factory)
+            self.assertEqual(
+                str(self.failureResultOf(d, CannotListenError).value),
+                f"Couldn't listen on 127.0.0.1:80: ipv6Only={text} applies to "
+                "IPv6 addresses, and 127.0.0.1 is an IPv4 address.",
+            )
+        self.assertEqual(self.reactor.tcpServers, [])
 
     def test_repr(self) -> None:
         self.assertEqual(

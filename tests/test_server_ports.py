@@ -1,12 +1,12 @@
 """
-Tests for L{txendpoints._server._ports}: one address through C{listenTCP} or an
-adopted socket, several addresses as one L{ListeningPorts}.
+Tests for L{txendpoints._server._ports}: several addresses as one
+L{ListeningPorts}.
 """
 
 from __future__ import annotations
 
 import errno
-import socket
+from typing import cast
 
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.defer import CancelledError, Deferred
@@ -18,17 +18,13 @@ from twisted.trial.unittest import SynchronousTestCase
 from zope.interface.verify import verifyObject
 
 from txendpoints import ListeningPorts
-from txendpoints._server import _ports as _listen
-from txendpoints._server._ports import ListenAddress, listenAll, listenOn
+from txendpoints._server._ports import listenAll
+from txendpoints._server._socket import ListenAddress
 
 from ._listenfakes import (
-    REUSEADDR,
-    REUSEPORT,
-    V6ONLY,
     FakePort,
     FakeSocket,
     PortReactor,
-    TCPOnly,
     makeFakeSocket,
 )
 
@@ -54,8 +50,34 @@ class ListeningPortsTests(SynchronousTestCase):
         )
 
     def test_startListening(self) -> None:
+        """
+        Ports gathered by the caller are each started again after a stop.
+        """
+        self.successResultOf(self.stopAll())
         self.ports.startListening()
         self.assertEqual((self.a.started, self.b.started), (1, 1))
+        self.assertNotIn("not listening", repr(self.ports))
+
+    def test_startWhileListening(self) -> None:
+        """
+        Starting while listening opens nothing more (a Twisted C{Port} would
+        open a second socket and lose track of the first).
+        """
+        self.ports.startListening()
+        self.assertEqual((self.a.started, self.b.started), (0, 0))
+
+    def test_startFailureStopsTheStarted(self) -> None:
+        """
+        If one port cannot start again, those started before it are stopped
+        and its error is raised.
+        """
+        self.successResultOf(self.stopAll())
+        self.b.failStart = CannotListenError("::1", 80, OSError(98, "in use"))
+        self.assertRaises(CannotListenError, self.ports.startListening)
+        self.assertEqual((self.a.started, self.a.stops), (1, 2))
+        assert self.a.stopping is not None
+        self.a.stopping.callback(None)
+        self.assertIn("(not listening)", repr(self.ports))
 
     def test_stopWaitsForAll(self) -> None:
         d = self.ports.stopListening()
@@ -97,162 +119,47 @@ class ListeningPortsTests(SynchronousTestCase):
             "flowInfo=0, scopeID=0)>",
         )
 
+    def stopAll(self) -> Deferred[None]:
+        d = self.ports.stopListening()
+        assert self.a.stopping is not None and self.b.stopping is not None
+        self.a.stopping.callback(None)
+        self.b.stopping.callback(None)
+        return d
 
-class ListenOnTests(SynchronousTestCase):
-    """
-    L{listenOn} uses C{listenTCP} unless an option needs our own socket,
-    which it configures, binds and hands to C{adoptStreamPort}.
-    """
-
-    def setUp(self) -> None:
-        FakeSocket.reset()
-        self.addCleanup(FakeSocket.reset)
-        self.reactor = MemoryReactor()
-        self.factory = Factory.forProtocol(Protocol)
-
-    def listen(
-        self, address: ListenAddress, port: int = 80, reusePort: bool = False
-    ) -> IListeningPort:
-        return listenOn(
-            self.reactor, address, port, self.factory, 7, reusePort, makeFakeSocket
-        )
-
-    def test_plain(self) -> None:
-        self.listen(ListenAddress("::1", 6))
-        self.assertEqual(self.reactor.tcpServers, [(80, self.factory, 7, "::1")])
-        self.assertEqual(FakeSocket.made, [])
-
-    def test_ipv6Only(self) -> None:
-        for value in (True, False):
-            FakeSocket.reset()
-            self.listen(ListenAddress("::1", 6, value))
-            [sock] = FakeSocket.made
-            self.assertEqual(sock.family, socket.AF_INET6)
-            self.assertEqual(sock.option(*V6ONLY), int(value))
-            self.assertEqual(sock.option(*REUSEADDR), 1)
-            self.assertIsNone(sock.option(*REUSEPORT))
-            self.assertEqual(sock.bound, ("::1", 80, 0, 0))
-            self.assertEqual(sock.backlog, 7)
-            self.assertFalse(sock.blocking)
-            self.assertTrue(sock.closed)
-        self.assertEqual(
-            self.reactor.adoptedPorts,
-            [(42, socket.AF_INET6, self.factory)] * 2,
-        )
-        self.assertEqual(self.reactor.tcpServers, [])
-
-    def test_ipv6OnlyIgnoredForIPv4(self) -> None:
-        self.listen(ListenAddress("127.0.0.1", 4, True))
-        self.assertEqual(self.reactor.tcpServers, [(80, self.factory, 7, "127.0.0.1")])
-
-    def test_reusePort(self) -> None:
-        self.listen(ListenAddress("", 4), reusePort=True)
-        [sock] = FakeSocket.made
-        self.assertEqual(sock.family, socket.AF_INET)
-        self.assertEqual(sock.option(*REUSEPORT), 1)
-        self.assertIsNone(sock.option(*V6ONLY))
-        self.assertEqual(sock.bound, ("0.0.0.0", 80))
-        self.assertEqual(
-            self.reactor.adoptedPorts, [(42, socket.AF_INET, self.factory)]
-        )
-
-    def test_numericZone(self) -> None:
-        self.listen(ListenAddress("fe80::1%2", 6))
-        [sock] = FakeSocket.made
-        self.assertEqual(sock.bound, ("fe80::1", 80, 0, 2))
-        self.assertIsNone(sock.option(*V6ONLY))
-        self.assertEqual(len(self.reactor.adoptedPorts), 1)
-
-    def test_namedZone(self) -> None:
-        index, name = socket.if_nameindex()[0]
-        self.listen(ListenAddress(f"fe80::1%{name}", 6))
-        self.assertEqual(FakeSocket.made[0].bound, ("fe80::1", 80, 0, index))
-
-    def test_badZone(self) -> None:
-        with self.assertRaises(CannotListenError) as e:
-            self.listen(ListenAddress("fe80::1%nosuchif0", 6))
-        self.assertEqual(
-            str(e.exception),
-            "Couldn't listen on fe80::1%nosuchif0:80: zone 'nosuchif0' is not a "
-            "network interface on this host.",
-        )
-        self.assertEqual(FakeSocket.made, [])
-
-    def test_zoneNotANumberNorAName(self) -> None:
+    def test_reprStopped(self) -> None:
         """
-        A zone that only looks numeric, or that no interface name can be,
-        is a L{CannotListenError} too, not a L{ValueError} from C{int()}.
+        A stopped L{ListeningPorts} still has a repr, though its ports can no
+        longer say where they were.
         """
-        for zone in ("\N{SUPERSCRIPT TWO}", "a\x00b"):
-            with self.assertRaises(CannotListenError) as e:
-                self.listen(ListenAddress(f"fe80::1%{zone}", 6))
-            self.assertEqual(
-                str(e.exception),
-                f"Couldn't listen on fe80::1%{zone}:80: zone {zone!r} is not a "
-                "network interface on this host.",
-            )
-        self.assertEqual(FakeSocket.made, [])
+        self.successResultOf(self.stopAll())
+        self.assertEqual(
+            repr(self.ports),
+            "<ListeningPorts on IPv4Address(type='TCP', host='127.0.0.1', "
+            "port=80), IPv6Address(type='TCP', host='::1', port=80, "
+            "flowInfo=0, scopeID=0) (not listening)>",
+        )
+        self.assertEqual(self.ports.getHost(), IPv4Address("TCP", "127.0.0.1", 80))
 
-    def test_bindFails(self) -> None:
+    def test_stopAgainWhileStopping(self) -> None:
         """
-        A bind error becomes a L{CannotListenError} naming the address and
-        carrying the OS error; the socket is closed.
+        A second stop while the first is under way does not stop the ports
+        again (Twisted's C{Port} would fail); it fires when they have stopped.
         """
-        FakeSocket.failBind = OSError(errno.EADDRINUSE, "Address already in use")
-        with self.assertRaises(CannotListenError) as e:
-            self.listen(ListenAddress("::1", 6, True))
-        self.assertEqual(
-            str(e.exception),
-            "Couldn't listen on ::1:80: [Errno 98] Address already in use.",
-        )
-        self.assertIs(e.exception.socketError, FakeSocket.failBind)
-        self.assertTrue(FakeSocket.made[0].closed)
-        self.assertEqual(self.reactor.adoptedPorts, [])
+        first = self.ports.stopListening()
+        second = self.ports.stopListening()
+        self.assertEqual((self.a.stops, self.b.stops), (1, 1))
+        self.assertNoResult(second)
+        assert self.a.stopping is not None and self.b.stopping is not None
+        self.a.stopping.callback(None)
+        self.b.stopping.errback(RuntimeError("stuck"))
+        self.failureResultOf(first, RuntimeError)
+        # The failure is the first caller's to handle, not reported twice.
+        self.assertIsNone(self.successResultOf(second))
 
-    def test_createFails(self) -> None:
-        FakeSocket.failCreate = OSError(errno.EAFNOSUPPORT, "no IPv6")
-        with self.assertRaises(CannotListenError) as e:
-            self.listen(ListenAddress("::1", 6, True))
-        self.assertIs(e.exception.socketError, FakeSocket.failCreate)
-
-    def test_noReusePortOnPlatform(self) -> None:
-        self.patch(_listen, "_SO_REUSEPORT", None)
-        with self.assertRaises(CannotListenError) as e:
-            self.listen(ListenAddress("127.0.0.1", 4), reusePort=True)
-        self.assertEqual(
-            str(e.exception),
-            "Couldn't listen on 127.0.0.1:80: reusePort is not supported on "
-            "this platform.",
-        )
-        self.assertEqual(FakeSocket.made, [])
-
-    def test_noIPv6OnlyOnPlatform(self) -> None:
-        self.patch(_listen, "_IPV6_V6ONLY", None)
-        with self.assertRaises(CannotListenError) as e:
-            self.listen(ListenAddress("::1", 6, False))
-        self.assertEqual(
-            str(e.exception),
-            "Couldn't listen on ::1:80: ipv6Only is not supported on this platform.",
-        )
-
-    def test_reactorCannotAdopt(self) -> None:
-        with self.assertRaises(CannotListenError) as e:
-            listenOn(
-                TCPOnly(),
-                ListenAddress("fe80::1%2", 6, True),
-                80,
-                self.factory,
-                50,
-                True,
-                makeFakeSocket,
-            )
-        self.assertEqual(
-            str(e.exception),
-            "Couldn't listen on fe80::1%2:80: ipv6Only=yes and reusePort=yes and "
-            "the zone of fe80::1%2 needs a reactor that can adopt sockets "
-            "(IReactorSocket), and TCPOnly cannot.",
-        )
-        self.assertEqual(FakeSocket.made, [])
+    def test_stopAgainWhenStopped(self) -> None:
+        self.successResultOf(self.stopAll())
+        self.assertIsNone(self.successResultOf(self.ports.stopListening()))
+        self.assertEqual((self.a.stops, self.b.stops), (1, 1))
 
 
 class ListenAllTests(SynchronousTestCase):
@@ -364,6 +271,103 @@ class ListenAllTests(SynchronousTestCase):
             "Couldn't listen on ::1:40005: [Errno 98] Address already in use.",
         )
 
+    def stopped(self, ports: ListeningPorts) -> None:
+        d = ports.stopListening()
+        for port in ports.ports:
+            if isinstance(port, FakePort):
+                assert port.stopping is not None
+                port.stopping.callback(None)
+        self.successResultOf(d)
+
+    def test_startAgainShared(self) -> None:
+        """
+        Started again after a stop, port 0 gives every address one new
+        number, as the first listen did, not one each.
+        """
+        ports = self.successResultOf(
+            self.listenAll([ListenAddress("127.0.0.1", 4), ListenAddress("::1", 6)])
+        )
+        self.stopped(ports)
+        ports.startListening()
+        self.assertEqual(
+            [args[0] for args in self.reactor.tcpServers], [0, 40001, 0, 40002]
+        )
+        self.assertEqual(
+            [cast(IPv4Address, h).port for h in ports.getHosts()], [40002, 40002]
+        )
+        self.assertEqual(ports.ports, tuple(self.reactor.ports[2:]))
+
+    def test_startAgainAdopted(self) -> None:
+        """
+        Adopted sockets (here tx-host's wildcard) are made, bound and adopted
+        again: Twisted's C{Port} cannot re-create a socket it was given.
+        """
+        ports = self.successResultOf(
+            self.listenAll(
+                [ListenAddress("", 4), ListenAddress("::", 6, True, optional=True)],
+                8080,
+            )
+        )
+        self.stopped(ports)
+        for port in ports.ports[1:]:
+            self.patch(port, "startListening", lambda: 1 // 0)
+        ports.startListening()
+        self.assertEqual(len(self.reactor.adoptedPorts), 2)
+        self.assertEqual(
+            [sock.bound for sock in FakeSocket.made],
+            [("::", 8080, 0, 0), ("::", 8080, 0, 0)],
+        )
+
+    def test_startAgainRetriesPortZero(self) -> None:
+        """
+        A new number the kernel gave the first address that is taken on a
+        later one is given back, and another asked for.
+        """
+        ports = self.successResultOf(
+            self.listenAll([ListenAddress("127.0.0.1", 4), ListenAddress("::1", 6)])
+        )
+        self.stopped(ports)
+        self.reactor.refuse[("::1", 40002)] = OSError(errno.EADDRINUSE, "in use")
+        ports.startListening()
+        self.assertEqual(self.reactor.ports[2].stops, 1)
+        self.assertEqual(
+            [cast(IPv4Address, h).port for h in ports.getHosts()], [40003, 40003]
+        )
+
+    def test_startAgainFailureRollsBack(self) -> None:
+        """
+        If a later address cannot listen again, the ports opened again
+        before it are stopped and its error is raised.
+        """
+        ports = self.successResultOf(
+            self.listenAll(
+                [ListenAddress("127.0.0.1", 4), ListenAddress("::1", 6)], 8080
+            )
+        )
+        self.stopped(ports)
+        self.reactor.refuse[("::1", 8080)] = OSError(errno.EADDRINUSE, "in use")
+        error = self.assertRaises(CannotListenError, ports.startListening)
+        self.assertEqual(error.interface, "::1")
+        self.assertEqual([p.stops for p in self.reactor.ports], [1, 1, 1])
+        self.assertIn("(not listening)", repr(ports))
+
+    def test_wildcardNamed(self) -> None:
+        """
+        When tx-host's IPv4 wildcard cannot listen, the error names it, where
+        the reactor's says C{any:80}.
+        """
+        self.reactor.refuse[("", 80)] = OSError(errno.EADDRINUSE, "in use")
+        d = self.listenAll(
+            [ListenAddress("", 4), ListenAddress("::", 6, True, optional=True)], 80
+        )
+        error = self.failureResultOf(d, CannotListenError).value
+        self.assertEqual(
+            str(error),
+            "Couldn't listen on 0.0.0.0 (every IPv4 interface) port 80: "
+            "[Errno 98] in use.",
+        )
+        self.assertEqual(error.interface, "")
+
     def test_cancelWhileClosingAfterFailure(self) -> None:
         """
         Cancelling while the ports opened are being closed after a failure
@@ -462,5 +466,6 @@ class ListenAllTests(SynchronousTestCase):
         d = self.listenAll([ListenAddress("::", 6, True, optional=True)], 80)
         self.assertEqual(
             str(self.failureResultOf(d, CannotListenError).value),
-            "Couldn't listen on :::80: this host supports none of its families.",
+            "Couldn't listen on [::] (every IPv6 interface) port 80: this host "
+            "supports none of its families.",
         )

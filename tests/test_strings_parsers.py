@@ -138,5 +138,21 @@ class ServerParserTests(SynchronousTestCase):
             str(e.exception), "tx-tcp4: port 'http' is not a number from 0 to 65535"
         )
 
+    def test_ipv6OnlyForIPv4Literal(self) -> None:
+        """
+        C{tx-host} with an IPv4 literal and C{ipv6Only} is rejected when
+        parsed: the option would be silently ignored.
+        """
+        with self.assertRaises(EndpointStringError) as e:
+            serverFromString(
+                MemoryReactor(), "tx-host:0:interface=127.0.0.1:ipv6Only=yes"
+            )
+        self.assertEqual(
+            str(e.exception),
+            "tx-host: option 'ipv6Only' applies to IPv6 addresses, and "
+            "interface 127.0.0.1 is an IPv4 address",
+        )
+        self.assertEqual((e.exception.option, e.exception.value), ("ipv6Only", "yes"))
+
     def test_repr(self) -> None:
         self.assertEqual(repr(tcp6Server), "<ServerParser tx-tcp6>")

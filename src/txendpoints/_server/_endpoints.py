@@ -31,13 +31,9 @@ from .._settings import (
     TCP4ServerSettings,
     TCP6ServerSettings,
 )
-from ._ports import (
-    ListenAddress,
-    ListeningPorts,
-    SocketMaker,
-    listenAll,
-    listenOn,
-)
+from ._ports import ListeningPorts, listenAll
+from ._socket import ListenAddress, SocketMaker, listenOn, needsOwnSocket
+from ._startup import resolveBeforeRunning
 
 
 def _interfaceText(interface: str | bytes) -> str:
@@ -117,6 +113,12 @@ class _TCPServerEndpoint(Configured):
                 f"{self._interface} is an {FAMILY_NAMES[family]} address, but "
                 f"{self._settings.prefix} listens on {wanted} only"
             )
+        if family == 4 and self._ipv6Only is not None:
+            # Applied to nothing, it would be ignored without a word.
+            raise self._error(
+                f"ipv6Only={'yes' if self._ipv6Only else 'no'} applies to IPv6 "
+                f"addresses, and {self._interface} is an IPv4 address"
+            )
         return ListenAddress(self._interface, family, self._ipv6Only)
 
     def _wildcards(self) -> list[ListenAddress]:
@@ -160,6 +162,9 @@ class _TCPServerEndpoint(Configured):
             if family is None:
                 return self._listenOnName(factory)
             address = self._literal(family)
+        if needsOwnSocket(address, self._reusePort):
+            # Only we can make and adopt such a socket again after a stop.
+            return self._listenAll([address], factory)
         return defer.succeed(
             listenOn(
                 self._reactor,
@@ -179,12 +184,18 @@ class _TCPServerEndpoint(Configured):
                 f"(IReactorPluggableNameResolver), and "
                 f"{type(self._reactor).__name__} has none"
             )
-        resolving = resolve(
-            self._reactor,  # type: ignore[arg-type]
-            self._interface,
-            self._port,
-            self._families,
+        now = resolveBeforeRunning(
+            self._reactor, self._interface, self._port, self._families
         )
+        if now is not None:
+            resolving = defer.succeed(now)
+        else:
+            resolving = resolve(
+                self._reactor,  # type: ignore[arg-type]
+                self._interface,
+                self._port,
+                self._families,
+            )
         return resolving.addCallback(self._resolved).addCallback(
             self._listenAll, factory
         )
@@ -197,12 +208,18 @@ class _TCPServerEndpoint(Configured):
 
         @param protocolFactory: The factory for accepted connections.
         @return: A L{Deferred} that fires with the reactor's L{IListeningPort}
-            for an address literal, or with a L{ListeningPorts} for a host
-            name (and for C{tx-host}'s every-interface default); or fails
+            for an address literal that C{listenTCP} can listen on, or with
+            a L{ListeningPorts} for a host name, for a socket of our own
+            (C{ipv6Only}, C{reusePort}, a zone) and for C{tx-host}'s
+            every-interface default; or fails
             with L{CannotListenError} naming the address and the reason.  If
             one of several addresses fails, those already open are closed
             first.  Nothing is raised synchronously; cancelling it during
-            name resolution cancels the resolution.
+            name resolution cancels the resolution.  Before the reactor runs
+            (in twistd's C{privilegedStartService}) it fires or fails before
+            it returns wherever the resolver allows, as a literal's does,
+            and the closing of those already open follows the failure: see
+            L{txendpoints._server._startup}.
         """
         return defer.maybeDeferred(self._listen, protocolFactory)
 

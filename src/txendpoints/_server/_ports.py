@@ -1,74 +1,48 @@
 """
-Listening on one or several addresses.
+Listening on several addresses as one port: each is listened on in turn
+(see L{txendpoints._server._socket}) and gathered into one L{ListeningPorts}.
 
-One address goes through C{reactor.listenTCP}, unless it needs a socket option
-that Twisted cannot set (C{IPV6_V6ONLY}, C{SO_REUSEPORT}) or a scoped IPv6
-literal; then we create, configure, bind and listen on the socket ourselves
-and hand it to C{reactor.adoptStreamPort}.  Several addresses are listened on
-in turn and gathered into one L{ListeningPorts}.
-
-It may import L{txendpoints._errors} and L{txendpoints._net}.
+It may import L{txendpoints._server._socket}, L{txendpoints._errors} and
+L{txendpoints._net}.
 """
 
 from __future__ import annotations
 
 import errno
-import os
 import socket
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from functools import partial
 from typing import Any, cast
 
 from twisted.internet.defer import (
     Deferred,
     DeferredList,
+    fail,
     maybeDeferred,
+    succeed,
 )
 from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import (
     IAddress,
     IListeningPort,
     IProtocolFactory,
-    IReactorSocket,
 )
-from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from .._errors import cannotListen
+from ._socket import (
+    ListenAddress,
+    SocketMaker,
+    listenError,
+    listenOn,
+    withFamilyName,
+)
 
 _log = Logger()
 
-#: Looked up once so that tests can pretend the platform lacks them.
-_SO_REUSEPORT: int | None = getattr(socket, "SO_REUSEPORT", None)
-_IPV6_V6ONLY: int | None = getattr(socket, "IPV6_V6ONLY", None)
-
-#: C{socket.socket}, or a stand-in in unit tests that must not open sockets.
-SocketMaker = Callable[[int, int], socket.socket]
-
 #: Errors that mean this host has no IPv6 at all, for an optional address.
 _NO_FAMILY = frozenset({errno.EAFNOSUPPORT, errno.EADDRNOTAVAIL, errno.EPROTONOSUPPORT})
-
-
-@dataclass(frozen=True)
-class ListenAddress:
-    """
-    One address to listen on.
-
-    @ivar host: The address literal as C{listenTCP} takes it (C{""} is the
-        IPv4 wildcard); an IPv6 literal may carry a C{%zone}.
-    @ivar family: C{4} or C{6}.
-    @ivar ipv6Only: The C{IPV6_V6ONLY} value to set, or L{None} for the
-        system default.  Ignored for IPv4.
-    @ivar optional: Whether to skip this address, rather than fail, when the
-        host does not support its family at all.
-    """
-
-    host: str
-    family: int
-    ipv6Only: bool | None = None
-    optional: bool = False
 
 
 @implementer(IListeningPort)
@@ -76,21 +50,52 @@ class ListeningPorts:
     """
     Several listening ports that start, stop and report as one.
 
-    @ivar ports: The ports, in the order they were opened.
+    @ivar ports: The ports, in the order they were opened; new ones once
+        started again with a C{reopen}.
     """
 
-    def __init__(self, ports: Sequence[IListeningPort]) -> None:
+    def __init__(
+        self,
+        ports: Sequence[IListeningPort],
+        reopen: Callable[[], Sequence[IListeningPort]] | None = None,
+    ) -> None:
         """
         @param ports: At least one listening port.
+        @param reopen: Listens again on every address and returns the new
+            ports, or raises having closed those it opened; L{None} starts
+            each of C{ports} again instead.
         """
         self.ports = tuple(ports)
+        self._reopen = reopen
+        # A stopped Twisted port cannot say where it was; we still can.
+        self._hosts = [port.getHost() for port in self.ports]
+        self._listening = True
+        #: Waiting for a stop under way, or L{None} when none is.
+        self._waiting: list[Deferred[None]] | None = None
 
     def startListening(self) -> None:
         """
-        Start every port listening again.
+        Start listening again after L{stopListening}; while listening, do
+        nothing.
+
+        @raise CannotListenError: If an address cannot listen again; the
+            ports started before it are stopped.
         """
-        for port in self.ports:
-            port.startListening()
+        if self._listening:
+            return
+        if self._reopen is not None:
+            self.ports = tuple(self._reopen())
+        else:
+            started: list[IListeningPort] = []
+            for port in self.ports:
+                try:
+                    port.startListening()
+                except BaseException:
+                    _close(started)
+                    raise
+                started.append(port)
+        self._hosts = [port.getHost() for port in self.ports]
+        self._listening = True
 
     def stopListening(self) -> Deferred[None]:
         """
@@ -98,11 +103,24 @@ class ListeningPorts:
 
         @return: A L{Deferred<twisted.internet.defer.Deferred>} that fires
             when all have stopped, failing with
-            the first failure if any of them failed to stop.
+            the first failure if any of them failed to stop.  Once stopping
+            or stopped, it stops nothing again: it fires with L{None} when
+            the ports have stopped, leaving any failure to the first caller.
         """
+        if not self._listening:
+            if self._waiting is None:
+                return succeed(None)
+            later: Deferred[None] = Deferred()
+            self._waiting.append(later)
+            return later
+        self._listening = False
+        self._waiting = []
         stopping = [maybeDeferred(port.stopListening) for port in self.ports]
 
         def allStopped(results: list[tuple[bool, Any]]) -> Failure | None:
+            waiting, self._waiting = self._waiting or [], None
+            for later in waiting:
+                later.callback(None)
             for ok, result in results:
                 if not ok:
                     return cast(Failure, result)
@@ -114,154 +132,18 @@ class ListeningPorts:
         """
         @return: The address of the first port.
         """
-        return self.ports[0].getHost()
+        return self._hosts[0]
 
     def getHosts(self) -> list[IAddress]:
         """
-        @return: The address of every port, in the order they were opened.
+        @return: The address of every port, in the order they were opened
+            (where they were, once stopped).
         """
-        return [port.getHost() for port in self.ports]
+        return list(self._hosts)
 
     def __repr__(self) -> str:
-        return f"<ListeningPorts on {', '.join(map(str, self.getHosts()))}>"
-
-
-def _sockaddr(address: ListenAddress, port: int) -> tuple[Any, ...]:
-    if address.family == 4:
-        return (address.host or "0.0.0.0", port)
-    host, _, zone = address.host.partition("%")
-    scope = 0
-    # isdigit() alone accepts "²", which int() rejects.
-    if zone.isascii() and zone.isdigit():
-        scope = int(zone)
-    elif zone:
-        try:
-            scope = socket.if_nametoindex(zone)
-        except (OSError, ValueError):
-            # ValueError: a name with a NUL byte.
-            raise cannotListen(
-                address.host,
-                port,
-                f"zone {zone!r} is not a network interface on this host",
-            ) from None
-    return (host, port, 0, scope)
-
-
-def _whyAdopt(address: ListenAddress, reusePort: bool) -> str:
-    reasons = []
-    if address.family == 6 and address.ipv6Only is not None:
-        reasons.append(f"ipv6Only={'yes' if address.ipv6Only else 'no'}")
-    if reusePort:
-        reasons.append("reusePort=yes")
-    if "%" in address.host:
-        reasons.append(f"the zone of {address.host}")
-    return " and ".join(reasons)
-
-
-def _socketOptions(
-    address: ListenAddress, port: int, reusePort: bool
-) -> list[tuple[int, int, int]]:
-    options = []
-    if os.name == "posix":
-        # As Twisted's listenTCP: a restarted server need not wait out
-        # TIME_WAIT connections of its predecessor.
-        options.append((socket.SOL_SOCKET, socket.SO_REUSEADDR, 1))
-    if address.family == 6 and address.ipv6Only is not None:
-        if _IPV6_V6ONLY is None:
-            raise cannotListen(
-                address.host, port, "ipv6Only is not supported on this platform"
-            )
-        options.append((socket.IPPROTO_IPV6, _IPV6_V6ONLY, int(address.ipv6Only)))
-    if reusePort:
-        if _SO_REUSEPORT is None:
-            raise cannotListen(
-                address.host, port, "reusePort is not supported on this platform"
-            )
-        options.append((socket.SOL_SOCKET, _SO_REUSEPORT, 1))
-    return options
-
-
-def _adopt(
-    reactor: Any,
-    address: ListenAddress,
-    port: int,
-    factory: IProtocolFactory,
-    backlog: int,
-    reusePort: bool,
-    makeSocket: SocketMaker,
-) -> IListeningPort:
-    if not IReactorSocket.providedBy(reactor):
-        raise cannotListen(
-            address.host,
-            port,
-            f"{_whyAdopt(address, reusePort)} needs a reactor that can adopt "
-            f"sockets (IReactorSocket), and {type(reactor).__name__} cannot",
-        )
-    options = _socketOptions(address, port, reusePort)
-    sockaddr = _sockaddr(address, port)
-    family = socket.AF_INET6 if address.family == 6 else socket.AF_INET
-    try:
-        sock = makeSocket(family, socket.SOCK_STREAM)
-    except OSError as e:
-        raise cannotListen(address.host, port, e) from None
-    try:
-        for option in options:
-            sock.setsockopt(*option)
-        sock.setblocking(False)
-        sock.bind(sockaddr)
-        sock.listen(backlog)
-        # The reactor takes a duplicate of the descriptor; ours is closed below.
-        return reactor.adoptStreamPort(
-            sock.fileno(), family, cast(ServerFactory, factory)
-        )
-    except OSError as e:
-        raise cannotListen(address.host, port, e) from None
-    finally:
-        sock.close()
-
-
-def listenOn(
-    reactor: Any,
-    address: ListenAddress,
-    port: int,
-    factory: IProtocolFactory,
-    backlog: int,
-    reusePort: bool = False,
-    makeSocket: SocketMaker = socket.socket,
-) -> IListeningPort:
-    """
-    Listen on one address.
-
-    @param reactor: An L{IReactorTCP<twisted.internet.interfaces.IReactorTCP>};
-        also an L{IReactorSocket<twisted.internet.interfaces.IReactorSocket>} if the
-        address needs a socket of our own.
-    @param address: Where to listen.
-    @param port: The port number; C{0} lets the kernel pick one.
-    @param factory: The factory for accepted connections.
-    @param backlog: The size of the listen queue.
-    @param reusePort: Whether to set C{SO_REUSEPORT}.
-    @param makeSocket: Creates the socket when we create it ourselves.
-    @return: The reactor's listening port.
-    @raise CannotListenError: If the address cannot be listened on; the
-        error names the address and the reason.
-    """
-    ownSocket = (
-        reusePort
-        or "%" in address.host
-        or (address.family == 6 and address.ipv6Only is not None)
-    )
-    if not ownSocket:
-        return cast(
-            IListeningPort,
-            reactor.listenTCP(
-                port,
-                # listenTCP is annotated with ServerFactory; any factory works.
-                cast(ServerFactory, factory),
-                backlog=backlog,
-                interface=address.host,
-            ),
-        )
-    return _adopt(reactor, address, port, factory, backlog, reusePort, makeSocket)
+        state = "" if self._listening else " (not listening)"
+        return f"<ListeningPorts on {', '.join(map(str, self._hosts))}{state}>"
 
 
 def _close(opened: list[IListeningPort]) -> Deferred[None]:
@@ -304,17 +186,54 @@ def _openEach(
         except CannotListenError as e:
             if address.optional and _errno(e) in _NO_FAMILY:
                 continue
-            return opened, e
+            # A port of several addresses is ours, not the reactor's: its
+            # error can say which wildcard failed, where Twisted's says "any".
+            return opened, withFamilyName(address, e)
         except Exception as e:
             return opened, e
         opened.append(listening)
         if number == 0:
             number = cast(Any, listening.getHost()).port
     if not opened:
-        return opened, cannotListen(
-            addresses[0].host, port, "this host supports none of its families"
+        return opened, listenError(
+            addresses[0], port, "this host supports none of its families"
         )
     return opened, None
+
+
+def _openAgain(
+    reactor: Any,
+    addresses: Sequence[ListenAddress],
+    port: int,
+    factory: IProtocolFactory,
+    backlog: int,
+    reusePort: bool,
+    makeSocket: SocketMaker,
+    tries: int,
+) -> list[IListeningPort]:
+    """
+    Listen on every address as L{listenAll} does, but at once, for
+    L{ListeningPorts.startListening}, which cannot wait: a port-0 retry
+    need not wait for the ports given back, as their number is not reused.
+
+    @raise Exception: The error of the address that failed, once the
+        ports opened before it are being stopped.
+    """
+    while True:
+        tries -= 1
+        opened, error = _openEach(
+            reactor, addresses, port, factory, backlog, reusePort, makeSocket
+        )
+        if error is None:
+            return opened
+        if opened:
+            _close(opened)
+        if not (opened and _retries(port, error, tries)):
+            raise error
+
+
+def _retries(port: int, error: Exception, triesLeft: int) -> bool:
+    return port == 0 and _errno(error) == errno.EADDRINUSE and triesLeft > 0
 
 
 def _errno(error: Exception) -> int | None:
@@ -352,11 +271,15 @@ def listenAll(
     @param reusePort: See L{listenOn}.
     @param makeSocket: See L{listenOn}.
     @param tries: With port C{0}, how many port numbers to try.
-    @return: A L{Deferred} firing with a L{ListeningPorts}.  If one address
+    @return: A L{Deferred} firing with a L{ListeningPorts}, which, started
+        again after a stop, listens again on every address in the same way
+        (one number for all with port C{0}).  If one address
         fails, the ports already open are stopped first, then the Deferred
         fails with that address's error.  Cancelling it while they are
         being stopped fails it at once; the stopping goes on, and nothing
-        is opened again.
+        is opened again.  Before the reactor runs, it has fired or failed
+        when it is returned: the ports of a failed attempt are then stopped
+        without waiting.
     """
     cancelled = False
 
@@ -365,18 +288,29 @@ def listenAll(
         cancelled = True
 
     result: Deferred[ListeningPorts] = Deferred(cancel)
+    reopen = partial(
+        _openAgain,
+        reactor,
+        addresses,
+        port,
+        factory,
+        backlog,
+        reusePort,
+        makeSocket,
+        tries,
+    )
 
     def attempt(triesLeft: int) -> None:
         opened, error = _openEach(
             reactor, addresses, port, factory, backlog, reusePort, makeSocket
         )
         if error is None:
-            result.callback(ListeningPorts(opened))
+            result.callback(ListeningPorts(opened, reopen))
             return
         if not opened:
             result.errback(error)
             return
-        retry = port == 0 and _errno(error) == errno.EADDRINUSE and triesLeft > 1
+        retry = _retries(port, error, triesLeft - 1)
 
         def closed(ignored: None) -> None:
             if cancelled:
@@ -388,5 +322,14 @@ def listenAll(
 
         _close(opened).addCallback(closed)
 
+    if not getattr(reactor, "running", True):
+        # Before the reactor runs, ports being closed cannot finish closing,
+        # and twistd's privilegedStartService must see a failure before it
+        # returns, or it never will; so listen, and give up, at once.
+        try:
+            opened = reopen()
+        except Exception as e:
+            return fail(e)
+        return succeed(ListeningPorts(opened, reopen))
     attempt(tries)
     return result

@@ -29,6 +29,7 @@ from .._client._endpoints import (
     TCP6ClientEndpoint,
 )
 from .._errors import EndpointStringError
+from .._net import addressFamily
 from .._server._endpoints import (
     HostServerEndpoint,
     TCP4ServerEndpoint,
@@ -85,6 +86,20 @@ def _tcpClient(spec: Spec, endpoint: Callable[..., Any]) -> Callable[..., Any]:
         return endpoint(reactor, **values)
 
     return build
+
+
+def _hostServer(reactor: Any, **values: Any) -> HostServerEndpoint:
+    # The endpoint fails such a listen; a string can be refused when parsed.
+    ipv6Only, interface = values["ipv6Only"], values["interface"]
+    if ipv6Only is not None and addressFamily(interface) == 4:
+        raise EndpointStringError(
+            HOST_SERVER.prefix,
+            "option 'ipv6Only' applies to IPv6 addresses, and interface "
+            f"{interface} is an IPv4 address",
+            option="ipv6Only",
+            value="yes" if ipv6Only else "no",
+        )
+    return HostServerEndpoint(reactor, **values)
 
 
 class _SpecParser:
@@ -157,7 +172,7 @@ class ClientParser(_SpecParser):
 
 tcp4Server = ServerParser(TCP4_SERVER, TCP4ServerEndpoint)
 tcp6Server = ServerParser(TCP6_SERVER, TCP6ServerEndpoint)
-hostServer = ServerParser(HOST_SERVER, HostServerEndpoint)
+hostServer = ServerParser(HOST_SERVER, _hostServer)
 stdioServer = ServerParser(
     STDIO_SERVER, _checked(STDIO_SERVER, StandardIOServerEndpoint)
 )
