@@ -218,7 +218,9 @@ class SingleFamilyTests(ClientTestCase):
         """
         for cls in (TCP4ClientEndpoint, TCP6ClientEndpoint, HostClientEndpoint):
             d = cls(object(), "h.example", 80).connect(self.factory)
-            self.failureResultOf(d, AttributeError)
+            # Without a clock there is no deadline timer to fail on; the
+            # missing nameResolver is what stops it, and says so.
+            self.failureResultOf(d, DNSLookupError)
 
     def test_noNameResolver(self) -> None:
         """

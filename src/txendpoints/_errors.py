@@ -75,7 +75,7 @@ class ConnectAttemptsError(ConnectError):
     working: C{ConnectAttemptsError(...)} returns an instance of a subclass
     of both, made once per class of last failure.  Where Python cannot
     derive a class from both (C{OSError} and its subclasses, such as
-    L{DNSLookupError}), it is of this class only.
+    L{DNSLookupError<twisted.internet.error.DNSLookupError>}), it is of this class only.
 
     @ivar host: The host that was being connected to, as given.
     @ivar port: The port number.

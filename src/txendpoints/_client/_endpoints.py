@@ -164,8 +164,10 @@ class _ClientEndpoint(Configured):
                 self._arrange,
                 # An address literal is one address: connectTCP's timeout is
                 # the deadline, as with Twisted's endpoints, and the reactor
-                # needs no IReactorTime.
-                deadline=addressFamily(host) is None,
+                # needs no IReactorTime.  A reactor without a clock gets the
+                # same for a name: each attempt has connectTCP's timeout.
+                deadline=addressFamily(host) is None
+                and getattr(self._reactor, "callLater", None) is not None,
             )
         except BaseException:
             return defer.fail()

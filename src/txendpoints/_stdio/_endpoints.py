@@ -154,7 +154,7 @@ class _StandardIOPort:
 
     def getHost(self) -> IAddress:
         """
-        @return: The L{PipeAddress} the protocol was built with.
+        @return: The C{PipeAddress} the protocol was built with.
         """
         return self._address
 
