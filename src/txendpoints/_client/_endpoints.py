@@ -35,6 +35,7 @@ from .._settings import (
     TCP6ClientSettings,
 )
 from ._arguments import BindAddress, ConnectBinding, _bindPair, _hostText, binding
+from ._direct import connectDirectly
 from ._race import StaggeredAttempts, interleave
 from ._resolve import resolveHappily
 
@@ -151,7 +152,18 @@ class _ClientEndpoint(Configured):
             when cancelled.  Nothing is raised synchronously.
         """
         try:
-            host = _hostText(self._hostGiven)
+            host, version = self._target()
+            if version in self._families:
+                # One address, known at once: the shortest path (issue 19).
+                return connectDirectly(
+                    self._reactor,
+                    host,
+                    self._settings.port,
+                    protocolFactory,
+                    self._settings.timeout,
+                    self._bindAddress,
+                    lambda: self._cancelAddress(host),
+                )
             race = StaggeredAttempts(
                 self._reactor,
                 protocolFactory,
@@ -162,11 +174,10 @@ class _ClientEndpoint(Configured):
                 self._timeout,
                 self._bindFor,
                 self._arrange,
-                # An address literal is one address: connectTCP's timeout is
-                # the deadline, as with Twisted's endpoints, and the reactor
-                # needs no IReactorTime.  A reactor without a clock gets the
-                # same for a name: each attempt has connectTCP's timeout.
-                deadline=addressFamily(host) is None
+                # A literal of the other family only fails.  A reactor
+                # without a clock gets no deadline of ours for a name: each
+                # attempt has connectTCP's timeout.
+                deadline=version is None
                 and getattr(self._reactor, "callLater", None) is not None,
             )
         except BaseException:
@@ -178,6 +189,22 @@ class _ClientEndpoint(Configured):
         return race.deferred
 
     _arrange: Any = None
+
+    #: The host as text and its IP version (L{None} for a name), once a
+    #: connect has worked them out: the host never changes.
+    _targetCache: tuple[str, int | None] | None = None
+
+    def _target(self) -> tuple[str, int | None]:
+        """
+        @return: The host as text, and C{4} or C{6} if it is an address
+            literal, else L{None}.
+        @raise ValueError: If the host is bytes that are not IDNA.
+        """
+        target = self._targetCache
+        if target is None:
+            host = _hostText(self._hostGiven)
+            target = self._targetCache = (host, addressFamily(host))
+        return target
 
     def _needResolver(self, host: str) -> None:
         """
