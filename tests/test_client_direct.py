@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from twisted.internet.address import HostnameAddress, IPv4Address, IPv6Address
+from twisted.internet.defer import Deferred
 from twisted.internet.error import (
     ConnectingCancelledError,
     ConnectionRefusedError,
@@ -19,7 +20,8 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
 from txendpoints import HostClientEndpoint, TCP4ClientEndpoint, TCP6ClientEndpoint
-from txendpoints._client._direct import connectDirectly
+from txendpoints._client._direct import connectDirectly, startWhileConnecting
+from txendpoints.testing import FakeResolver
 
 from .test_client_race import CountingFactory
 
@@ -266,3 +268,59 @@ class EndpointLiteralTests(SynchronousTestCase):
         endpoint._hostGiven = "192.0.2.9"
         endpoint.connect(CountingFactory())
         self.assertEqual([c[0] for c in reactor.tcpClients], ["127.0.0.1"] * 2)
+
+
+class StartWhileConnectingTests(SynchronousTestCase):
+    """
+    A connect to a name starts the user's factory from the connect on, as
+    Twisted's C{tcp:} does, and stops it once the connect has its result.
+    """
+
+    def test_startedThenStopped(self) -> None:
+        reactor = MemoryReactorClock()
+        reactor.installNameResolver(FakeResolver(reactor, {}, {"example.org": 5}))
+        factory = CountingFactory()
+        d = TCP4ClientEndpoint(reactor, "example.org", 80).connect(factory)
+        self.assertEqual((factory.starts, factory.stops), (1, 0))
+        d.cancel()
+        self.failureResultOf(d, ConnectingCancelledError)
+        self.assertEqual((factory.starts, factory.stops), (1, 1))
+
+    def test_winnerHoldsItsOwnStart(self) -> None:
+        """
+        The winning connection's start outlives the connect's own, so the
+        factory is never stopped between the two.
+        """
+        d: Deferred[None] = Deferred()
+        factory = CountingFactory()
+        startWhileConnecting(factory, d)
+        factory.doStart()  # the winner's
+        d.callback(None)
+        self.assertEqual((factory.starts, factory.stops), (2, 1))
+
+    def test_undeclaredFactoryLeftAlone(self) -> None:
+        """
+        A factory that does not declare L{IProtocolFactory} (Twisted's tests
+        pass a bare C{object()}) is not started.
+        """
+        d: Deferred[None] = Deferred()
+        startWhileConnecting(object(), d)  # type: ignore[arg-type]
+        d.callback(None)
+        self.assertIsNone(self.successResultOf(d))
+
+    def test_startRaises(self) -> None:
+        """
+        A factory that cannot start fails the connect with its error, and
+        leaves no timer or resolution behind.
+        """
+
+        class Unstartable(CountingFactory):
+            def doStart(self) -> None:
+                raise ZeroDivisionError()
+
+        reactor = MemoryReactorClock()
+        reactor.installNameResolver(FakeResolver(reactor, {}, {"example.org": 5}))
+        d = TCP4ClientEndpoint(reactor, "example.org", 80).connect(Unstartable())
+        self.failureResultOf(d, ZeroDivisionError)
+        self.assertEqual(reactor.getDelayedCalls(), [])
+        self.assertEqual(reactor.tcpClients, [])

@@ -13,6 +13,9 @@ address holds: the single attempt's own error passes through unchanged,
 cancelling stops the connector, and a connection that completes after a
 cancellation is dropped.
 
+For a name, L{startWhileConnecting} gives the race the same start and
+stop of the user's factory.
+
 It may import L{txendpoints._client._attempt}, L{txendpoints._errors},
 Twisted and zope.interface.
 """
@@ -20,7 +23,7 @@ Twisted and zope.interface.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from twisted.internet.defer import Deferred
 from twisted.internet.error import (
@@ -41,6 +44,7 @@ from .._errors import makeFailure
 from ._attempt import _AttemptProtocol, _drop
 
 _CancelledError: Callable[..., Exception] = ConnectingCancelledError
+_T = TypeVar("_T")
 
 
 class _Direct(ClientFactory):
@@ -164,3 +168,27 @@ def connectDirectly(
         if not direct.deferred.called:
             direct.deferred.errback(makeFailure())
     return direct.deferred
+
+
+def startWhileConnecting(factory: IProtocolFactory, connecting: Deferred[_T]) -> None:
+    """
+    Start C{factory} now and stop it once C{connecting} has its result, as
+    Twisted's C{tcp:} starts its factory from the connect on: connects made
+    one after another then start the factory (and log that) once, not once
+    each, although a race starts it for its winner only when it wins.
+
+    @param factory: The user's factory; one that does not declare
+        L{IProtocolFactory} (Twisted's tests pass a bare C{object()}, which
+        a race never starts) is left alone.
+    @param connecting: The connect's result; the winner's own start holds
+        the factory for as long as its connection lasts.
+    """
+    if not IProtocolFactory.providedBy(factory):
+        return
+    factory.doStart()
+
+    def stop(result: _T) -> _T:
+        factory.doStop()
+        return result
+
+    connecting.addBoth(stop)

@@ -35,7 +35,7 @@ from .._settings import (
     TCP6ClientSettings,
 )
 from ._arguments import BindAddress, ConnectBinding, _bindPair, _hostText, binding
-from ._direct import connectDirectly
+from ._direct import connectDirectly, startWhileConnecting
 from ._race import StaggeredAttempts, interleave
 from ._resolve import resolveHappily
 
@@ -183,6 +183,7 @@ class _ClientEndpoint(Configured):
         except BaseException:
             return defer.fail()
         try:
+            startWhileConnecting(protocolFactory, race.deferred)
             self._begin(race, host)
         except BaseException:
             race.fail(makeFailure())
