@@ -247,11 +247,12 @@ class HelperTests(SynchronousTestCase):
         with self.assertRaises(ValueError) as e:
             parseEndpoints(reactor, "tx-tcp4:http", "tcp:127.0.0.1:80")
         self.assertEqual(
-            str(e.exception), "tx-tcp4: port 'http' is not a number from 0 to 65535"
+            str(e.exception),
+            "LISTEN: tx-tcp4: port 'http' is not a number from 0 to 65535",
         )
         with self.assertRaises(ValueError) as e:
             parseEndpoints(reactor, "tx-tcp4:0", "nope:1")
-        self.assertIn("'nope:1'", str(e.exception))
+        self.assertIn("CONNECT: unknown client endpoint type 'nope'", str(e.exception))
         with self.assertRaises(ValueError) as e:
             parseEndpoints(reactor, "tx-tcp4:0", "tcp:host")
         self.assertIn("'tcp:host'", str(e.exception))
