@@ -27,6 +27,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from .._net import formatAddress
+from .._strings._clients import addressClientString
 from .._strings._hints import parseFor
 from ._factory import RelayFactory
 from ._relay import log
@@ -106,12 +107,24 @@ class RelayService(Service):
 
     def _listened(self, port: IListeningPort) -> IListeningPort:
         self._port = port
-        log.info(
-            "listening on {address}, relaying to {connectTo}",
-            address=formatAddress(port.getHost()),
-            connectTo=self.factory.connectName,
-            relayListening=True,
-        )
+        # Every address, each with the string a client connects with: a
+        # port 0 or a name of several addresses is no use otherwise.
+        getHosts = getattr(port, "getHosts", None)
+        for address in getHosts() if getHosts else [port.getHost()]:
+            try:
+                client: str | None = addressClientString(address)
+            except ValueError:
+                client = None
+            log.info(
+                "listening on {address}, relaying to {connectTo}"
+                if client is None
+                else "listening on {address} (connect with {client}), "
+                "relaying to {connectTo}",
+                address=formatAddress(address),
+                client=client,
+                connectTo=self.factory.connectName,
+                relayListening=True,
+            )
         self.factory.releaseLog()
         return port
 
