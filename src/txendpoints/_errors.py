@@ -30,7 +30,9 @@ class EndpointStringError(ValueError):
     @ivar prefix: The endpoint prefix, such as C{"tx-tcp6"}.
     @ivar option: The name of the option at fault, or L{None} when the
         problem is not with one option (too many positional arguments).
-    @ivar value: The offending value as written, or L{None}.
+    @ivar value: The offending value as written (for an unknown option,
+        the text given for it), or L{None} when there is none (a required
+        option left out, a bad prefix).
     """
 
     # Tracebacks and logs name it as it is imported: txendpoints.
