@@ -21,6 +21,7 @@ from typing import Any
 from .._strings._lookup import BUILTINS, prefixTable
 from .._strings._parsers import ClientParser, ServerParser
 from .._strings._provenance import distributionOf, dropinModule
+from .._strings._quoting import escape
 from .._strings._spec import REQUIRED, Direction, Spec
 
 
@@ -34,19 +35,24 @@ class OptionInfo:
         not known.
     @ivar required: Whether it must be given.
     @ivar positional: Whether it may be given by position.
+    @ivar type: What values it takes, in words, or L{None} if not known.
+    @ivar doc: What it does, or L{None} if not known.
     """
 
     name: str
     default: str | None
     required: bool
     positional: bool
+    type: str | None = None
+    doc: str | None = None
 
     def __str__(self) -> str:
         if self.required:
             return f"{self.name} (required)"
         if self.default is None:
             return self.name
-        return f"{self.name}={self.default or repr('')}"
+        # As it would be typed in a string: interface=\:\: for "::".
+        return f"{self.name}={escape(self.default) or repr('')}"
 
 
 @dataclass(frozen=True)
@@ -160,6 +166,8 @@ def _options(spec: Spec) -> tuple[OptionInfo, ...]:
             else option.kind.format(option.default),
             option.default is REQUIRED,
             option.positional,
+            option.kind.description,
+            option.doc,
         )
         for option in spec.options
     )
