@@ -77,6 +77,20 @@ class CommandLineTests(SynchronousTestCase):
             )
         )
 
+    def test_stdioRefused(self) -> None:
+        """
+        Standard I/O, ours or Twisted's, is not something to copy standard
+        I/O to.
+        """
+        for args in (
+            ("connect", "tx-stdio"),
+            ("listen", "TX-STDIO:"),
+            ("listen", "stdio:"),
+        ):
+            status, _, err = self.run_(*args)
+            self.assertEqual(status, 2)
+            self.assertIn("is standard I/O, which", err)
+
     def test_otherParser(self) -> None:
         status, _, err = self.run_("connect", "tcp:nohost")
         self.assertEqual(status, 2)

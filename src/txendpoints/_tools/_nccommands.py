@@ -148,6 +148,21 @@ def addCommands(commands: Any) -> None:
     listen.set_defaults(handler=lambda args: run(args, "listen"))
 
 
+def _isStdio(endpoint: object) -> bool:
+    """
+    Whether an endpoint is standard I/O, ours or Twisted's, by its type:
+    a prefix may be spelt in any case or registered under another name.
+    """
+    from twisted.internet.endpoints import StandardIOEndpoint
+
+    from .._stdio._endpoints import StandardIOClientEndpoint, StandardIOServerEndpoint
+
+    return isinstance(
+        endpoint,
+        StandardIOEndpoint | StandardIOClientEndpoint | StandardIOServerEndpoint,
+    )
+
+
 def run(args: Any, command: str) -> int:
     """
     Run C{connect} or C{listen} on the global reactor until it is over.
@@ -181,6 +196,13 @@ def run(args: Any, command: str) -> int:
     except ValueError as e:
         print(f"{name}: {e}", file=sys.stderr)
         return BAD_STRING
+    if _isStdio(endpoint):
+        print(
+            f"{name}: {args.string} is standard I/O, which {command} already "
+            "copies to; give a network endpoint string",
+            file=sys.stderr,
+        )
+        return BAD_STRING
     session = Session(
         StandardIOClientEndpoint(reactor),
         getattr(args, "keep", False),
@@ -188,14 +210,21 @@ def run(args: Any, command: str) -> int:
         endWithInput=os.isatty(0),
     )
     exitSignal: int | None = None
+    stopping = False
+
+    def stopOnce(ignored: object = None) -> None:
+        # The session may end inside a signal's abort, which stops too.
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            reactor.stop()
 
     def onSignal(signum: int, frame: object) -> None:
         def stop() -> None:
             nonlocal exitSignal
             exitSignal = signum
             session.abort()
-            if reactor.running:
-                reactor.stop()
+            stopOnce()
 
         reactor.callFromThread(stop)
 
@@ -203,7 +232,7 @@ def run(args: Any, command: str) -> int:
     signal.signal(signal.SIGTERM, onSignal)
     start = connect if command == "connect" else listen
     reactor.callWhenRunning(start, session, endpoint, args.string)
-    session.done.addCallback(lambda status: reactor.stop())
+    session.done.addCallback(stopOnce)
     reactor.run(installSignalHandlers=False)
     if exitSignal is not None:
         signal.signal(exitSignal, signal.SIG_DFL)
