@@ -52,6 +52,12 @@ class CatalogTests(SynchronousTestCase):
             [str(o) for o in tcp6],
             ["port (required)", "backlog=50", "interface=\\:\\:"],
         )
+        tcp = found[("tcp", "client")].options
+        assert tcp is not None
+        self.assertEqual(
+            (tcp[1].name, tcp[1].type, tcp[1].doc),
+            ("port", "integer 0-65535", "TCP port to connect to."),
+        )
         tls = found[("tls", "client")].options
         assert tls is not None
         self.assertEqual(tls[2].name, "timeout")
