@@ -16,10 +16,12 @@ import struct
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import Any
 
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.internet.defer import Deferred, inlineCallbacks
+from twisted.internet.protocol import Factory, Protocol
+from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from .test_real_relay import inThread
 
@@ -312,3 +314,43 @@ class ProxyCommandTests(SynchronousTestCase):
         )
         self.assertTrue(heard().startswith(b"SSH-2.0-"))
         self.assertIn(b"remote software version txendpointsTest", result.stderr)
+
+
+class ClientStringsRealTests(TestCase):
+    """
+    L{clientStrings} of real ports, Twisted's and ours, gives strings that
+    connect to them.
+    """
+
+    @inlineCallbacks
+    def connectsTo(self, server: str) -> Generator[Deferred[Any], Any, None]:
+        from twisted.internet import reactor
+
+        from txendpoints import clientFromString, clientStrings, serverFromString
+
+        accepted: Deferred[None] = Deferred()
+
+        class Accepted(Protocol):
+            def connectionMade(self) -> None:
+                accepted.callback(None)
+
+        factory = Factory.forProtocol(Accepted)
+        port = yield serverFromString(reactor, server).listen(factory)
+        self.addCleanup(port.stopListening)
+        strings = clientStrings(port)
+        self.assertEqual(len(strings), 1)
+        protocol = yield clientFromString(reactor, strings[0]).connect(
+            Factory.forProtocol(Protocol)
+        )
+        protocol.transport.loseConnection()
+        yield accepted
+
+    def test_twistedPort(self) -> Any:
+        return self.connectsTo("tcp:0:interface=127.0.0.1")
+
+    def test_ourPort(self) -> Any:
+        skipWithoutIPv6()
+        return self.connectsTo("tx-tcp6:0:interface=\\:\\:1")
+
+    def test_wildcard(self) -> Any:
+        return self.connectsTo("tx-tcp4:0")
