@@ -372,6 +372,9 @@ class ListenTests(SynchronousTestCase):
         stdio = self.stdio.protocols[0]
         first.readConnectionLost()
         self.assertFalse(stdio.transport.writeClosed)
+        # Input waits for the next connection, not sent to one closing.
+        self.assertIsNone(first.transport.producer)
+        self.assertEqual(stdio.transport.producerState, "paused")
         first.connectionLost(Failure(ConnectionDone()))
         self.assertEqual(second.transport.producerState, "producing")
         second.dataReceived(b"two")

@@ -238,10 +238,19 @@ class Session:
             self._stdio.transport.write(data)
 
     def netEnded(self, net: _NetSide) -> None:
-        if net is not self._current or self.keep:
-            # One waiting has nothing to say; and with keep, input goes on
-            # to the next connection, so this one is over.
-            net.transport.loseConnection()  # type: ignore[union-attr]
+        transport: Any = net.transport
+        if net is not self._current:
+            # One waiting has nothing to say.
+            transport.loseConnection()
+            return
+        if self.keep:
+            # Input goes on to the next connection, so this one is over;
+            # until the next, input waits where it is.
+            stdio = self._stdio
+            if not self._stdinEnded and stdio is not None and stdio.transport:
+                transport.unregisterProducer()
+                stdio.transport.pauseProducing()  # type: ignore[attr-defined]
+            transport.loseConnection()
             return
         if self.endWithInput:
             self._end()
