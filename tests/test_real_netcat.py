@@ -217,6 +217,40 @@ class ExitStatusTests(SynchronousTestCase):
         self.assertEqual(client.returncode, 1)
         self.assertIn(b"txendpoints connect: connection lost: ", err)
 
+    def test_terminalEndsWithConnection(self) -> None:
+        """
+        With standard input a terminal, whose input has no end until
+        someone types one, the end of the connection's input ends the
+        command, as nc does, once output is flushed.
+        """
+        import pty
+
+        server = socket.socket()
+        self.addCleanup(server.close)
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+
+        def sayBye() -> None:
+            conn, _ = server.accept()
+            conn.sendall(b"bye\n")
+            conn.close()
+
+        thread = threading.Thread(target=sayBye)
+        thread.start()
+        controller, terminal = pty.openpty()
+        self.addCleanup(os.close, controller)
+        try:
+            result = subprocess.run(
+                [*COMMAND, "connect", f"tx-tcp4:127.0.0.1:{server.getsockname()[1]}"],
+                stdin=terminal,
+                capture_output=True,
+                timeout=TIMEOUT,
+            )
+        finally:
+            os.close(terminal)
+            thread.join()
+        self.assertEqual((result.returncode, result.stdout), (0, b"bye\n"))
+
     def test_listenFails(self) -> None:
         with socket.socket() as taken:
             taken.bind(("127.0.0.1", 0))
