@@ -101,9 +101,9 @@ class CheckTests(SynchronousTestCase):
         self.assertTrue(
             result.stderr.endswith(
                 "; it is a client string (to connect to 127.0.0.1 port 8080); "
-                "to listen there, give the address as interface=: "
-                "tx-tcp4:8080:interface=127.0.0.1; or add --client to check it "
-                "as one\n"
+                "to listen there, write tx-tcp4:8080:interface=127.0.0.1 (a "
+                "server string takes the address as interface=); or add "
+                "--client to check it as one\n"
             ),
             result.stderr,
         )

@@ -55,8 +55,8 @@ class RelayCommandErrorTests(SynchronousTestCase):
         )
         self.assertIn(
             "it is a client string (to connect to 127.0.0.1 port 8080); to "
-            "listen there, give the address as interface=: "
-            "tx-tcp4:8080:interface=127.0.0.1\n",
+            "listen there, write tx-tcp4:8080:interface=127.0.0.1 (a server "
+            "string takes the address as interface=)\n",
             err,
         )
 

@@ -72,8 +72,8 @@ class CommandLineTests(SynchronousTestCase):
         self.assertTrue(err.startswith("txendpoints listen: tx-tcp4: unexpected"))
         self.assertTrue(
             err.endswith(
-                "interface=: tx-tcp4:8080:interface=127.0.0.1; "
-                "txendpoints connect takes one\n"
+                "write tx-tcp4:8080:interface=127.0.0.1 (a server string takes "
+                "the address as interface=); txendpoints connect takes one\n"
             )
         )
 

@@ -63,7 +63,8 @@ def otherDirectionHint(reactor: Any, text: str, direction: Direction) -> str:
     example = f"{prefix}:{port}:interface={escape(host)}"
     return (
         f"it is a client string (to connect to {host} port {port}); to listen "
-        f"there, give the address as interface=: {example}"
+        f"there, write {example} (a server string takes the address as "
+        "interface=)"
     )
 
 
