@@ -42,6 +42,12 @@ extensions = [
 exclude_patterns = ["_build", "_ext"]
 html_theme = "furo"
 html_title = f"txendpoints {release}"
+# Code blocks wrap long lines (see the file).
+html_static_path = ["_static"]
+html_css_files = ["wrap.css"]
+# A block that names no language is text, not Python: every Python example
+# says it is one (python, pycon).
+highlight_language = "none"
 # Every cross-reference must resolve: a broken one is a warning, and the
 # build treats warnings as errors.
 nitpicky = True

@@ -29,7 +29,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase
 
 from txendpoints._strings import _parsers
@@ -345,10 +344,9 @@ def runExamples(path: Path, root: Path = ROOT) -> tuple[int, list[str]]:
     @param root: What locations in failure messages are relative to.
     @return: How many examples ran, and a description of each failure.
     """
+    # Nothing is provided: an example a reader copies must bring its own
+    # imports and reactor.
     globs: dict[str, Any] = {"__name__": "__docs__"}
-    if path.name == "README.rst":
-        # README's snippets are fragments of a program that has a reactor.
-        globs["reactor"] = MemoryReactorClock()
     ran = 0
     failures: list[str] = []
     parser = doctest.DocTestParser()
@@ -455,3 +453,102 @@ def _addDocumentTests() -> None:
 
 
 _addDocumentTests()
+
+
+#: Runs the C{>>>} examples it reads on standard input (a JSON list of
+#: C{[where, text]}) in one namespace, in order, as a reader would type
+#: them into a fresh interpreter; prints each failure and exits 1 if any.
+_FRESH_RUNNER = """
+import doctest, json, sys
+globs = {"__name__": "__main__"}
+parser = doctest.DocTestParser()
+failed = False
+for where, line, text in json.load(sys.stdin):
+    test = parser.get_doctest(text, globs, where, where, line)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    runner.run(test, out=sys.stdout.write, clear_globs=False)
+    globs.update(test.globs)
+    failed = failed or bool(runner.failures)
+sys.exit(1 if failed else 0)
+"""
+
+
+def interpreterExamples(path: Path, root: Path = ROOT) -> list[tuple[str, int, str]]:
+    """
+    The C{>>>} examples of a document, in order: what a reader types.
+
+    @return: Where each is (C{path:line}), its line, and its text.
+    """
+    return [
+        (f"{path.relative_to(root)}:{block.line}", block.line, block.text)
+        for block in literalBlocks(path)
+        if block.language in DOCTEST or block.language == "doctest-block"
+    ]
+
+
+def runInFreshInterpreter(path: Path, root: Path = ROOT) -> tuple[int, str]:
+    """
+    Run a document's C{>>>} examples, and only those, in a new Python
+    process with nothing defined: no reactor, no imports, no code from
+    the page's other blocks.
+
+    @return: How many examples ran, and the failures' report (C{""} if
+        none failed).
+    """
+    import json
+    import subprocess
+    import sys
+
+    examples = interpreterExamples(path, root)
+    if not examples:
+        return 0, ""
+    result = subprocess.run(
+        [sys.executable, "-c", _FRESH_RUNNER],
+        input=json.dumps(examples),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tempfile.gettempdir(),
+    )
+    report = result.stdout + result.stderr
+    return len(examples), report if result.returncode else ""
+
+
+class FreshInterpreterTests(SynchronousTestCase):
+    """
+    Every C{>>>} example runs as typed into a fresh interpreter, page by
+    page in order: a reader copying them needs nothing the page does not
+    show at a prompt.  One test per document is added below.
+    """
+
+    def test_failureReported(self) -> None:
+        directory = tempfile.TemporaryDirectory()
+        self.addCleanup(directory.cleanup)
+        path = Path(directory.name) / "page.rst"
+        path.write_text(
+            "Setup, not at a prompt::\n\n    x = 1\n\n"
+            ">>> y = 2\n\n"
+            ".. code-block:: pycon\n\n   >>> y\n   2\n   >>> x\n   1\n"
+        )
+        ran, report = runInFreshInterpreter(path, root=path.parent)
+        self.assertEqual(ran, 2)
+        self.assertIn("NameError: name 'x' is not defined", report)
+        self.assertNotIn("name 'y'", report)
+
+
+def _addFreshTests() -> None:
+    for path in documents():
+        name = re.sub(r"\W", "_", str(path.relative_to(ROOT)).removesuffix(".rst"))
+
+        def test(self: FreshInterpreterTests, path: Path = path) -> None:
+            _, report = runInFreshInterpreter(path)
+            if report:
+                self.fail(report)
+
+        test.__doc__ = (
+            f"The >>> examples in {path.relative_to(ROOT)} run in a fresh interpreter."
+        )
+        setattr(FreshInterpreterTests, f"test_{name}", test)
+
+
+_addFreshTests()

@@ -121,6 +121,17 @@ class RoundTripTests(SynchronousTestCase):
             )
         self.assertEqual(EndpointStringError.__module__, "txendpoints")
 
+    def test_labelledEndpointStringError(self) -> None:
+        """
+        A message added to after the error was made (the relay's label, a
+        hint) survives the round trip as it is.
+        """
+        error = EndpointStringError("tx-tcp4", "port 'x' is bad", "port", "x")
+        error.args = ("LISTEN: tx-tcp4: port 'x' is bad; a hint",)
+        for again in self.roundTrips(error):
+            self.assertEqual(str(again), "LISTEN: tx-tcp4: port 'x' is bad; a hint")
+            self.assertEqual(again.value, "x")
+
     def test_connectAttemptsError(self) -> None:
         error = attempts(TimeoutError(), ConnectionRefusedError())
         for again in self.roundTrips(error):

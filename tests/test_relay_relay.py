@@ -20,7 +20,7 @@ from twisted.internet.testing import (
     MemoryReactorClock,
     StringTransportWithDisconnection,
 )
-from twisted.logger import LogLevel, capturedLogs
+from twisted.logger import LogLevel, capturedLogs, formatEvent
 from twisted.python.failure import Failure
 from twisted.test import iosim
 from twisted.trial.unittest import SynchronousTestCase
@@ -463,6 +463,24 @@ class LimitTests(RelayTestCase):
         [event] = events
         self.assertEqual(event["log_level"], LogLevel.warn)
         self.assertEqual((event["relay"], event["open"]), (3, 2))
+        self.assertTrue(
+            formatEvent(event).endswith("refused: 2 connections open already")
+        )
+
+    def test_oneConnectionOpen(self) -> None:
+        """
+        One connection is counted in the singular.
+        """
+        self.factory.maxConnections = 1
+        self.accept()
+        with capturedLogs() as events:
+            self.factory.buildProtocol(PEER)
+        self.assertTrue(formatEvent(events[0]).endswith("1 connection open already"))
+        with capturedLogs() as events:
+            self.factory.drain(5)
+        self.assertEqual(
+            formatEvent(events[0]), "waiting up to 5 s for 1 open connection"
+        )
 
     def test_numbersCountUp(self) -> None:
         self.accept()

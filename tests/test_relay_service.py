@@ -9,6 +9,7 @@ import atexit
 import os
 from typing import Any
 
+from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.error import (
     ConnectionRefusedError,
@@ -17,12 +18,12 @@ from twisted.internet.interfaces import IStreamClientEndpoint, IStreamServerEndp
 from twisted.internet.testing import (
     MemoryReactorClock,
 )
-from twisted.logger import LogLevel, PredicateResult, capturedLogs
+from twisted.logger import LogLevel, PredicateResult, capturedLogs, formatEvent
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 
-from txendpoints import TCP4ServerEndpoint
+from txendpoints import ListeningPorts, TCP4ServerEndpoint
 from txendpoints._relay._factory import RelayFactory
 from txendpoints._relay._service import (
     RelayLogPredicate,
@@ -31,6 +32,7 @@ from txendpoints._relay._service import (
     parseGrace,
     parseMaxConnections,
 )
+from txendpoints._stdio._transport import PipeAddress
 
 from .test_relay_relay import (
     PEER,
@@ -39,6 +41,7 @@ from .test_relay_relay import (
     HalfClosingTransport,
     RecordingServerEndpoint,
 )
+from .test_strings_clients import FakePort as FakeAddressPort
 
 
 class ServiceTests(SynchronousTestCase):
@@ -72,7 +75,13 @@ class ServiceTests(SynchronousTestCase):
         [event] = events
         self.assertTrue(event["relayListening"])
         self.assertEqual(event["address"], "[::1]:4321")
+        self.assertEqual(event["client"], "tx-tcp6:\\:\\:1:4321")
         self.assertEqual(event["connectTo"], "tcp:127.0.0.1:80")
+        self.assertEqual(
+            formatEvent(event),
+            "listening on [::1]:4321 (connect with tx-tcp6:\\:\\:1:4321), "
+            "relaying to tcp:127.0.0.1:80",
+        )
         protocol = service.factory.buildProtocol(PEER)
         assert protocol is not None
         transport = HalfClosingTransport()
@@ -86,6 +95,38 @@ class ServiceTests(SynchronousTestCase):
         self.assertNoResult(d)
         transport.loseConnection()
         self.successResultOf(d)
+
+    def test_everyAddressLogged(self) -> None:
+        """
+        Each address of a port of several is logged with its client string;
+        one that no client string reaches, without.
+        """
+        ports = ListeningPorts(
+            [
+                FakeAddressPort(IPv4Address("TCP", "0.0.0.0", 80)),
+                FakeAddressPort(IPv6Address("TCP", "::", 80)),
+                FakeAddressPort(PipeAddress()),
+            ]
+        )
+        service = RelayService(
+            MemoryReactorClock(),
+            RecordingServerEndpoint(succeed(ports)),
+            ControlledEndpoint(),
+            connectName="tcp:h:1",
+        )
+        with capturedLogs() as events:
+            service.startService()
+        self.assertEqual(
+            [formatEvent(e) for e in events],
+            [
+                "listening on 0.0.0.0:80 (connect with tx-tcp4:127.0.0.1:80), "
+                "relaying to tcp:h:1",
+                "listening on [::]:80 (connect with tx-tcp6:\\:\\:1:80), "
+                "relaying to tcp:h:1",
+                "listening on standard I/O, relaying to tcp:h:1",
+            ],
+        )
+        self.assertTrue(all(e["relayListening"] for e in events))
 
     def test_connectedInsideListen(self) -> None:
         """
@@ -247,11 +288,12 @@ class HelperTests(SynchronousTestCase):
         with self.assertRaises(ValueError) as e:
             parseEndpoints(reactor, "tx-tcp4:http", "tcp:127.0.0.1:80")
         self.assertEqual(
-            str(e.exception), "tx-tcp4: port 'http' is not a number from 0 to 65535"
+            str(e.exception),
+            "LISTEN: tx-tcp4: port 'http' is not a number from 0 to 65535",
         )
         with self.assertRaises(ValueError) as e:
             parseEndpoints(reactor, "tx-tcp4:0", "nope:1")
-        self.assertIn("'nope:1'", str(e.exception))
+        self.assertIn("CONNECT: unknown client endpoint type 'nope'", str(e.exception))
         with self.assertRaises(ValueError) as e:
             parseEndpoints(reactor, "tx-tcp4:0", "tcp:host")
         self.assertIn("'tcp:host'", str(e.exception))

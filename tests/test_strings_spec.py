@@ -176,6 +176,8 @@ class SpecParseTests(SynchronousTestCase):
             "tx-tcp6: option 'backlg' is unknown; did you mean 'backlog'?",
         )
         self.assertEqual(e.option, "backlg")
+        # The text written for it, not None (issue 16).
+        self.assertEqual(e.value, "5")
 
     def test_unknownWrongCase(self) -> None:
         self.assertMessage(
@@ -191,9 +193,10 @@ class SpecParseTests(SynchronousTestCase):
         )
 
     def test_emptyName(self) -> None:
-        self.assertMessage(
+        e = self.assertMessage(
             "tx-tcp4:80:=3", "tx-tcp4: an option has an empty name (a stray '=')"
         )
+        self.assertEqual((e.option, e.value), ("", "3"))
 
     def test_missingPort(self) -> None:
         self.assertMessage("tx-tcp4:interface=127.0.0.1", "tx-tcp4: port is required")

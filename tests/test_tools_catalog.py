@@ -30,11 +30,16 @@ class CatalogTests(SynchronousTestCase):
             [
                 "port (required)",
                 "backlog=50",
-                "interface=::",
+                "interface=\\:\\:",
                 "ipv6Only",
                 "reusePort=no",
             ],
         )
+        interface = ours.options[2]
+        self.assertEqual(interface.default, "::")
+        self.assertEqual(interface.type, "host name or IPv6 address")
+        assert interface.doc is not None
+        self.assertIn("listen on", interface.doc)
 
     def test_twisted(self) -> None:
         found = {(t.prefix, t.direction): t for t in _catalog.installedEndpointTypes()}
@@ -44,7 +49,14 @@ class CatalogTests(SynchronousTestCase):
         tcp6 = found[("tcp6", "server")].options
         assert tcp6 is not None
         self.assertEqual(
-            [str(o) for o in tcp6], ["port (required)", "backlog=50", "interface=::"]
+            [str(o) for o in tcp6],
+            ["port (required)", "backlog=50", "interface=\\:\\:"],
+        )
+        tcp = found[("tcp", "client")].options
+        assert tcp is not None
+        self.assertEqual(
+            (tcp[1].name, tcp[1].type, tcp[1].doc),
+            ("port", "integer 0-65535", "TCP port to connect to."),
         )
         tls = found[("tls", "client")].options
         assert tls is not None

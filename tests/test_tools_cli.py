@@ -30,6 +30,25 @@ def run(*args: str, script: bool = False) -> subprocess.CompletedProcess[str]:
     )
 
 
+class VersionTests(SynchronousTestCase):
+    def test_version(self) -> None:
+        """
+        C{--version} names the versions a bug report needs.
+        """
+        from importlib.metadata import version
+
+        result = run("--version")
+        self.assertEqual(
+            (result.returncode, result.stdout, result.stderr),
+            (
+                0,
+                f"txendpoints {version('txendpoints')} (Twisted "
+                f"{version('Twisted')}, Python {sys.version.split()[0]})\n",
+                "",
+            ),
+        )
+
+
 class CheckTests(SynchronousTestCase):
     """
     C{txendpoints check} parses without listening and says what it would do.
@@ -70,6 +89,31 @@ class CheckTests(SynchronousTestCase):
                 "txendpoints check: tx-tcp6: port 'http' is not a number from "
                 "0 to 65535\n",
             ),
+        )
+
+    def test_clientStringWithoutClient(self) -> None:
+        """
+        A client string checked as a server string gets the hint to add
+        C{--client}, and the server string for its address.
+        """
+        result = run("check", "tx-tcp4:127.0.0.1:8080")
+        self.assertEqual((result.returncode, result.stdout), (2, ""))
+        self.assertTrue(
+            result.stderr.endswith(
+                "; it is a client string (to connect to 127.0.0.1 port 8080); "
+                "to listen there, write tx-tcp4:8080:interface=127.0.0.1 (a "
+                "server string takes the address as interface=); or add "
+                "--client to check it as one\n"
+            ),
+            result.stderr,
+        )
+        result = run("check", "--client", "tx-tcp4:8080")
+        self.assertTrue(
+            result.stderr.endswith(
+                "it is a server string (one to listen on); or leave out "
+                "--client to check it as one\n"
+            ),
+            result.stderr,
         )
 
     def test_badTwisted(self) -> None:
@@ -165,7 +209,7 @@ class ListTests(SynchronousTestCase):
                 "port",
                 "(required),",
                 "backlog=50,",
-                "interface=::,",
+                "interface=\\:\\:,",
                 "ipv6Only,",
                 "reusePort=no",
             ],
@@ -188,6 +232,8 @@ class ListTests(SynchronousTestCase):
                 "default": "50",
                 "required": False,
                 "positional": False,
+                "type": "integer 1-65535",
+                "doc": "Size of the listen queue.",
             },
         )
         self.assertTrue(found[("tcp", "client")]["distribution"].startswith("Twisted "))

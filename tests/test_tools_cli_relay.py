@@ -40,8 +40,31 @@ class RelayCommandErrorTests(SynchronousTestCase):
         self.assertEqual(
             err,
             "txendpoints relay: error: "
-            "tx-tcp4: port 'http' is not a number from 0 to 65535\n",
+            "LISTEN: tx-tcp4: port 'http' is not a number from 0 to 65535\n",
         )
+
+    def test_clientStringToListen(self) -> None:
+        """
+        A client string given as LISTEN gets the server string to write.
+        """
+        status, err = self.relay("tx-tcp4:127.0.0.1:8080", "tcp:127.0.0.1:80")
+        self.assertEqual(status, 2)
+        self.assertIn(
+            "txendpoints relay: error: LISTEN: tx-tcp4: unexpected positional",
+            err,
+        )
+        self.assertIn(
+            "it is a client string (to connect to 127.0.0.1 port 8080); to "
+            "listen there, write tx-tcp4:8080:interface=127.0.0.1 (a server "
+            "string takes the address as interface=)\n",
+            err,
+        )
+
+    def test_serverStringToConnect(self) -> None:
+        status, err = self.relay("tx-tcp4:0", "tx-tcp6:8080")
+        self.assertEqual(status, 2)
+        self.assertTrue(err.startswith("txendpoints relay: error: CONNECT: tx-tcp6"))
+        self.assertIn("; it is a server string (one to listen on)", err)
 
     def test_misspeltOption(self) -> None:
         status, err = self.relay("tx-tcp4:0:backlg=5", "tcp:127.0.0.1:80")
@@ -53,8 +76,20 @@ class RelayCommandErrorTests(SynchronousTestCase):
         self.assertEqual(status, 2)
         self.assertEqual(
             err,
-            "txendpoints relay: error: bad endpoint string 'nope:127.0.0.1:80': "
-            "Unknown endpoint type: 'nope'\n",
+            "txendpoints relay: error: CONNECT: unknown client endpoint type "
+            "'nope'; see 'txendpoints list'\n",
+        )
+
+    def test_misspeltPrefix(self) -> None:
+        """
+        A misspelt prefix gets the did-you-mean that check gives.
+        """
+        status, err = self.relay("tx-tcp5:80", "tcp:127.0.0.1:80")
+        self.assertEqual(status, 2)
+        self.assertEqual(
+            err,
+            "txendpoints relay: error: LISTEN: unknown server endpoint type "
+            "'tx-tcp5'; did you mean 'tx-tcp6'?\n",
         )
 
     def test_twistedTypeError(self) -> None:
@@ -64,7 +99,10 @@ class RelayCommandErrorTests(SynchronousTestCase):
         """
         status, err = self.relay("tx-tcp4:0", "tcp:127.0.0.1")
         self.assertEqual(status, 2)
-        self.assertIn("bad endpoint string 'tcp:127.0.0.1'", err)
+        self.assertIn(
+            "error: CONNECT: 'tcp:127.0.0.1' was rejected by its parser: TypeError",
+            err,
+        )
 
     def test_badMaxConnections(self) -> None:
         status, err = self.relay(
@@ -97,7 +135,7 @@ class RelayCommandErrorTests(SynchronousTestCase):
         self.assertEqual(
             result.stderr,
             "txendpoints relay: error: "
-            "tx-tcp6: port 'x' is not a number from 0 to 65535\n",
+            "LISTEN: tx-tcp6: port 'x' is not a number from 0 to 65535\n",
         )
         self.assertEqual(result.stdout, "")
 
@@ -138,7 +176,8 @@ class TwistPluginTests(SynchronousTestCase):
                 ["--listen", "tx-tcp4:99999", "--connect", "tcp:h:1"]
             )
         self.assertEqual(
-            str(e.exception), "tx-tcp4: port '99999' is not a number from 0 to 65535"
+            str(e.exception),
+            "LISTEN: tx-tcp4: port '99999' is not a number from 0 to 65535",
         )
 
     def test_required(self) -> None:

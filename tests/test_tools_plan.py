@@ -39,6 +39,28 @@ class PlanTests(SynchronousTestCase):
             "connect to example.org:80 (TCP, IPv4, timeout 5s, attemptDelay 0.25s)",
         )
 
+    def test_attemptDelayClamped(self) -> None:
+        """
+        An attempt delay outside RFC 8305's bounds is shown with the delay
+        used instead; one inside them, or 0, as it is.
+        """
+        shown = {
+            text: plan(
+                clientFromString(self.reactor, f"tx-host:h:443:attemptDelay={text}"),
+                "client",
+            )
+            for text in ("5", "0.001", "2", "0.01", "0")
+        }
+        self.assertIn(
+            "attemptDelay 5s, clamped to 2s (RFC 8305 sec. 5), resolutionDelay",
+            shown["5"],
+        )
+        self.assertIn(
+            "attemptDelay 0.001s, clamped to 0.01s (RFC 8305 sec. 5)", shown["0.001"]
+        )
+        for text in ("2", "0.01", "0"):
+            self.assertIn(f"attemptDelay {text}s, resolutionDelay", shown[text])
+
     def test_stdio(self) -> None:
         endpoint = serverFromString(self.reactor, "tx-stdio")
         self.assertIn("stdin 0, stdout 1", plan(endpoint, "server"))

@@ -15,8 +15,9 @@ Three kinds of change are made, each marked where it is made:
     version resolves through a private method instead of
     C{reactor.nameResolver}, or expects a name handed unresolved to
     C{connectTCP}.
-  - Tests that depend on a behaviour DESIGN.md deliberately changes are
-    skipped, each naming the change.
+  - Tests that depend on a behaviour we deliberately change are skipped,
+    each citing the documentation page and section that states the
+    difference (docs/migrating.rst and docs/happy-eyeballs.rst).
 """
 
 from __future__ import annotations
@@ -51,9 +52,10 @@ OURS: dict[str, Any] = {
     "StandardIOEndpoint": StandardIOServerEndpoint,
 }
 
-#: Why a test is skipped, by the DESIGN.md improvement it would undo.
+#: Why a test is skipped: the documented difference it would undo, cited
+#: by page and section so that a reader of the skip can look it up.
 NAME_RESOLVER = (
-    "DESIGN 'resolution through reactor.nameResolver': we have no "
+    "docs/migrating.rst, 'Names go through the reactor': we have no "
     "deferToThread/getaddrinfo path"
 )
 NO_RESOLVER = (
@@ -61,27 +63,28 @@ NO_RESOLVER = (
     "connect with a DNSLookupError that says so"
 )
 EVERY_ADDRESS = (
-    "DESIGN 'order of attempts': our TCP6ClientEndpoint tries every AAAA "
-    "record (all three here) and, as DESIGN says, wraps several failures "
-    "in ConnectAttemptsError; Twisted's tries only the first"
+    "docs/migrating.rst, 'Clients': our TCP6ClientEndpoint tries every "
+    "AAAA record (all three here) and wraps several failures in "
+    "ConnectAttemptsError; Twisted's tries only the first"
 )
 CANCEL_ADDRESS = (
-    "DESIGN 'order of attempts': Twisted's TCP6ClientEndpoint hands one "
+    "docs/migrating.rst, 'Clients': Twisted's TCP6ClientEndpoint hands one "
     "resolved address to connectTCP, so its ConnectingCancelledError "
     "carries that address; ours races every address and carries the host "
     "as given, in the same IPv6Address type"
 )
 TWO_QUERIES = (
-    "DESIGN 'resolution through reactor.nameResolver' with Happy Eyeballs "
-    "v2 (RFC 8305 section 3): AAAA and A are asked as two queries, so this "
+    "docs/happy-eyeballs.rst, 'Resolution Delay (section 3)': AAAA and A "
+    "are asked as two queries (RFC 8305 section 3), so this "
     "fake getaddrinfo's error is logged once per family, twice"
 )
 REPR = (
-    "DESIGN 'Style': our repr reads like the endpoint string that would "
-    "build it (<HostClientEndpoint tx-host:example.com:80>)"
+    "docs/migrating.rst, 'Endpoints describe themselves': our repr reads "
+    "like the endpoint string that would build it "
+    "(<HostClientEndpoint tx-host:example.com:80>)"
 )
 STDIO_PORT = (
-    "DESIGN 'stdio listen firing with a port': our listen fires with an "
+    "docs/migrating.rst, 'stdio:': our listen fires with an "
     "IListeningPort, not the StandardIO transport, and our transport is "
     "our own StandardIO subclass"
 )
@@ -177,7 +180,7 @@ class TCP4EndpointsTests(_OursClient, T.TCP4EndpointsTests):
 
     def createClientEndpoint(self, reactor: Any, clientFactory: Any, **kw: Any) -> Any:
         # Ours connects to what reactor.nameResolver gives for "localhost"
-        # (DESIGN 'resolution through reactor.nameResolver'); Twisted's hands
+        # (docs/migrating.rst, 'Names go through the reactor'); Twisted's hands
         # the name itself to connectTCP.  The cancel address stays the name.
         ep, args, address = super().createClientEndpoint(reactor, clientFactory, **kw)
         return ep, (self.expectedAddress, *args[1:]), address
@@ -277,7 +280,7 @@ class HostnameEndpointsFasterConnectionTests(
 ):
     """
     Twisted tries addresses in resolver order (IPv4 first here); ours starts
-    with IPv6 unless told C{preferIPv6=False} (DESIGN 'order of attempts'),
+    with IPv6 unless told C{preferIPv6=False} (docs/happy-eyeballs.rst),
     so these run with C{preferIPv6=False}: the race, the winner and the
     stopping of the loser are what they test.
     """

@@ -212,7 +212,8 @@ def pythonInventory(cache: Path) -> Path:
 
 def twistedInventory(cache: Path) -> Path:
     """
-    Twisted's inventory, made with pydoctor if not cached (about 20 s).
+    Twisted's inventory, made with pydoctor if not cached (a minute or
+    two, silent, so it is announced first).
 
     @param cache: The cache directory.
     @return: The inventory's path.
@@ -222,6 +223,12 @@ def twistedInventory(cache: Path) -> Path:
     path = cache / f"twisted-{version}.inv"
     if not path.exists():
         out = cache / f"twisted-{version}"
+        print(
+            f"building Twisted {version}'s API inventory with pydoctor, once: "
+            f"this takes a minute or two without output (cached in {cache})",
+            file=sys.stderr,
+            flush=True,
+        )
         subprocess.run(
             [
                 sys.executable,

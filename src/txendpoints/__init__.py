@@ -19,6 +19,7 @@ from ._server._endpoints import (
 )
 from ._server._ports import ListeningPorts
 from ._stdio._endpoints import StandardIOClientEndpoint, StandardIOServerEndpoint
+from ._strings._clients import clientStrings
 from ._strings._describe import describe
 from ._strings._lookup import (
     PrefixCollisionWarning,
@@ -41,6 +42,7 @@ __all__ = [
     "TCP6ClientEndpoint",
     "TCP6ServerEndpoint",
     "clientFromString",
+    "clientStrings",
     "describe",
     "rebuildPrefixTable",
     "serverFromString",

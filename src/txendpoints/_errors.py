@@ -30,7 +30,9 @@ class EndpointStringError(ValueError):
     @ivar prefix: The endpoint prefix, such as C{"tx-tcp6"}.
     @ivar option: The name of the option at fault, or L{None} when the
         problem is not with one option (too many positional arguments).
-    @ivar value: The offending value as written, or L{None}.
+    @ivar value: The offending value as written (for an unknown option,
+        the text given for it), or L{None} when there is none (a required
+        option left out, a bad prefix).
     """
 
     # Tracebacks and logs name it as it is imported: txendpoints.
@@ -56,10 +58,19 @@ class EndpointStringError(ValueError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Exception's own reduce calls the class with args, the whole
-        # message only, which __init__ cannot take.
-        message = str(self.args[0])[len(self.prefix) + 2 :]
-        arguments = (self.prefix, message, self.option, self.value)
-        return (type(self), arguments, self.__dict__)
+        # message only, which __init__ cannot take; and a message may have
+        # been added to since (a label, a hint), so it is kept as it is.
+        return (_restoreError, (type(self), self.args), self.__dict__)
+
+
+def _restoreError(cls: type[EndpointStringError], args: tuple[Any, ...]) -> Any:
+    """
+    Rebuild an L{EndpointStringError} from its class and C{args}, for
+    pickling; its attributes come back as its state.
+    """
+    error = cls.__new__(cls)
+    error.args = args
+    return error
 
 
 class ConnectAttemptsError(ConnectError):

@@ -64,23 +64,9 @@ class _ClientEndpoint(Configured):
         reusePort: bool = False,
     ) -> None:
         """
-        @param reactor: An L{IReactorTCP<twisted.internet.interfaces.IReactorTCP>},
-            L{IReactorTime<twisted.internet.interfaces.IReactorTime>} and
-            L{IReactorPluggableNameResolver<twisted.internet.interfaces.IReactorPluggableNameResolver>}
-            provider.
-        @param host: A host name (text or IDNA bytes) or an address literal,
-            which may carry an IPv6 C{%zone}.
-        @param port: The port to connect to.
-        @param timeout: Seconds for the whole C{connect}, name resolution
-            included; L{None} for no deadline.
-        @param bindAddress: The local address to connect from: a host, a
-            C{(host, port)} tuple, or a C{makeBinding} result.
-        @param attemptDelay: Seconds to wait for a silent attempt before
-            starting the next; C{0} waits for each attempt to fail; L{None}
-            (as Twisted's C{HostnameEndpoint} takes it) means the default.
-        @param reuseAddress: Whether to set C{SO_REUSEADDR} before binding
-            C{bindAddress}, as a C{makeBinding} result can ask.
-        @param reusePort: Whether to set C{SO_REUSEPORT} before binding.
+        The parameters are described on each public class
+        (L{TCP4ClientEndpoint}, L{TCP6ClientEndpoint}, L{HostClientEndpoint}).
+
         @raise ValueError: If C{reuseAddress} or C{reusePort} is asked of a
             Twisted whose C{connectTCP} cannot set them.
         """
@@ -256,6 +242,23 @@ class TCP4ClientEndpoint(_ClientEndpoint):
     A TCP client over IPv4 that tries every A record of the host with
     staggered attempts; a drop-in for Twisted's class of the same name,
     string prefix C{tx-tcp4}.
+
+    @param reactor: Gives connections, time and names: an C{IReactorTCP},
+        C{IReactorTime} and C{IReactorPluggableNameResolver}.
+    @param host: A host name (text or IDNA C{bytes}) or an address literal,
+        which may carry an IPv6 C{%zone}.
+    @param port: The port to connect to.
+    @param timeout: Seconds for the whole C{connect}, resolution included
+        (default 30); L{None} for none.
+    @param bindAddress: The local address to connect from: a host, a
+        C{(host, port)} tuple, or a C{makeBinding} result; L{None} (the
+        default) lets the kernel choose.
+    @param attemptDelay: Seconds to wait for a silent attempt before
+        starting the next (default 0.25, kept within 10 ms .. 2 s as RFC 8305
+        section 5 asks); C{0} waits for each attempt to fail; L{None} means
+        the default.
+    @param reuseAddress: (keyword) Set C{SO_REUSEADDR} before binding.
+    @param reusePort: (keyword) Set C{SO_REUSEPORT} before binding.
     """
 
     _Settings = TCP4ClientSettings
@@ -268,6 +271,23 @@ class TCP6ClientEndpoint(_ClientEndpoint):
     A TCP client over IPv6 that tries every AAAA record of the host with
     staggered attempts; a drop-in for Twisted's class of the same name,
     string prefix C{tx-tcp6}.
+
+    @param reactor: Gives connections, time and names: an C{IReactorTCP},
+        C{IReactorTime} and C{IReactorPluggableNameResolver}.
+    @param host: A host name (text or IDNA C{bytes}) or an address literal,
+        which may carry an IPv6 C{%zone}.
+    @param port: The port to connect to.
+    @param timeout: Seconds for the whole C{connect}, resolution included
+        (default 30); L{None} for none.
+    @param bindAddress: The local address to connect from: a host, a
+        C{(host, port)} tuple, or a C{makeBinding} result; L{None} (the
+        default) lets the kernel choose.
+    @param attemptDelay: Seconds to wait for a silent attempt before
+        starting the next (default 0.25, kept within 10 ms .. 2 s as RFC 8305
+        section 5 asks); C{0} waits for each attempt to fail; L{None} means
+        the default.
+    @param reuseAddress: (keyword) Set C{SO_REUSEADDR} before binding.
+    @param reusePort: (keyword) Set C{SO_REUSEPORT} before binding.
     """
 
     _Settings = TCP6ClientSettings
@@ -283,6 +303,29 @@ class HostClientEndpoint(_ClientEndpoint):
     for Twisted's
     L{HostnameEndpoint<twisted.internet.endpoints.HostnameEndpoint>}, string
     prefix C{tx-host}.
+
+    @param reactor: Gives connections, time and names: an C{IReactorTCP},
+        C{IReactorTime} and C{IReactorPluggableNameResolver}.
+    @param host: A host name (text or IDNA C{bytes}) or an address literal,
+        which may carry an IPv6 C{%zone}.
+    @param port: The port to connect to.
+    @param timeout: Seconds for the whole C{connect}, resolution included
+        (default 30); L{None} for none.
+    @param bindAddress: The local address to connect from: a host, a
+        C{(host, port)} tuple, or a C{makeBinding} result; L{None} (the
+        default) lets the kernel choose.  A literal restricts the attempts
+        to its own family.
+    @param attemptDelay: Seconds to wait for a silent attempt before
+        starting the next (default 0.25, kept within 10 ms .. 2 s as RFC 8305
+        section 5 asks); C{0} waits for each attempt to fail; L{None} means
+        the default.
+    @param reuseAddress: (keyword) Set C{SO_REUSEADDR} before binding.
+    @param reusePort: (keyword) Set C{SO_REUSEPORT} before binding.
+    @param resolutionDelay: Seconds to wait for the preferred family's
+        answer when the other family answers first (default 0.05, RFC 8305
+        section 3).
+    @param preferIPv6: Whether to start with IPv6 (the default); L{False}
+        starts with IPv4.
     """
 
     _Settings = HostClientSettings
@@ -303,13 +346,7 @@ class HostClientEndpoint(_ClientEndpoint):
         reusePort: bool = False,
     ) -> None:
         """
-        The other parameters are those of L{TCP4ClientEndpoint.__init__}.  A
-        C{bindAddress} literal restricts the attempts to its own family.
-
-        @param resolutionDelay: Seconds to wait for the preferred family's
-            answer when the other family answers first (RFC 8305 section 3).
-        @param preferIPv6: Whether to start with IPv6; C{False} starts with
-            IPv4.
+        The parameters are described with the class.
         """
         self._moreSettings = {
             "resolutionDelay": resolutionDelay,

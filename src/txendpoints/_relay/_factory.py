@@ -98,10 +98,11 @@ class RelayFactory(Factory):
         if self.maxConnections is not None and len(self.relays) >= self.maxConnections:
             self._log(
                 log.warn,
-                "#{relay} from {peer} refused: {open} connections open already",
+                "#{relay} from {peer} refused: {connections} open already",
                 relay=self._count,
                 peer=peer,
                 open=len(self.relays),
+                connections=counted(len(self.relays), "connection"),
             )
             return None
         relay = Relay(self, self._count, peer)
@@ -139,9 +140,10 @@ class RelayFactory(Factory):
             return idle
         if grace > 0:
             log.info(
-                "waiting up to {grace:g} s for {count} open connections",
+                "waiting up to {grace:g} s for {connections}",
                 grace=grace,
                 count=len(self.relays),
+                connections=counted(len(self.relays), "open connection"),
             )
         timer: IDelayedCall = self.reactor.callLater(grace, self.abortAll)
 
@@ -157,3 +159,14 @@ class RelayFactory(Factory):
         """
         for relay in list(self.relays):
             relay.abort()
+
+
+def counted(number: int, noun: str) -> str:
+    """
+    A number of things, in words: C{1 connection}, C{2 connections}.
+
+    @param number: How many.
+    @param noun: The thing, singular; its plural adds C{s}.
+    @return: The number and the noun.
+    """
+    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -15,7 +15,6 @@ from typing import Any
 
 from twisted.application.service import Service
 from twisted.internet.defer import CancelledError, Deferred, maybeDeferred, succeed
-from twisted.internet.endpoints import clientFromString, serverFromString
 from twisted.internet.interfaces import (
     IListeningPort,
     IReactorTime,
@@ -27,8 +26,9 @@ from twisted.python import usage
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from .._errors import EndpointStringError
 from .._net import formatAddress
+from .._strings._clients import addressClientString
+from .._strings._hints import parseFor
 from ._factory import RelayFactory
 from ._relay import log
 
@@ -107,12 +107,24 @@ class RelayService(Service):
 
     def _listened(self, port: IListeningPort) -> IListeningPort:
         self._port = port
-        log.info(
-            "listening on {address}, relaying to {connectTo}",
-            address=formatAddress(port.getHost()),
-            connectTo=self.factory.connectName,
-            relayListening=True,
-        )
+        # Every address, each with the string a client connects with: a
+        # port 0 or a name of several addresses is no use otherwise.
+        getHosts = getattr(port, "getHosts", None)
+        for address in getHosts() if getHosts else [port.getHost()]:
+            try:
+                client: str | None = addressClientString(address)
+            except ValueError:
+                client = None
+            log.info(
+                "listening on {address}, relaying to {connectTo}"
+                if client is None
+                else "listening on {address} (connect with {client}), "
+                "relaying to {connectTo}",
+                address=formatAddress(address),
+                client=client,
+                connectTo=self.factory.connectName,
+                relayListening=True,
+            )
         self.factory.releaseLog()
         return port
 
@@ -182,25 +194,20 @@ def parseEndpoints(
     @param listen: A server endpoint string.
     @param connect: A client endpoint string.
     @return: The server and the client endpoint.
-    @raise ValueError: If a string is bad: our L{EndpointStringError}
-        unchanged, anything a third-party parser raises as a L{ValueError}
-        that quotes the string.
+    @raise ValueError: If a string is bad, with a message that starts
+        with C{LISTEN:} or C{CONNECT:}: our
+        L{EndpointStringError<txendpoints.EndpointStringError>}, anything
+        a third-party parser raises as a L{ValueError} that quotes the
+        string; either with a hint if the string is one for the other
+        direction.
     """
-    pairs: list[tuple[Callable[..., Any], str]] = [
-        (serverFromString, listen),
-        (clientFromString, connect),
-    ]
-    endpoints = []
-    for parse, description in pairs:
-        try:
-            endpoints.append(parse(reactor, description))
-        except EndpointStringError:
-            raise
-        except (ValueError, TypeError, KeyError, IndexError) as e:
-            # Twisted's own parsers report missing arguments as TypeError
-            # and unknown prefixes as ValueError, without the string.
-            raise ValueError(f"bad endpoint string {description!r}: {e}") from e
-    return endpoints[0], endpoints[1]
+    # Our parsing, for the did-you-mean of a misspelt prefix and the hint
+    # for a string written for the other direction; the label says which
+    # string was bad.
+    return (
+        parseFor(reactor, listen, "server", label="LISTEN"),
+        parseFor(reactor, connect, "client", label="CONNECT"),
+    )
 
 
 def parseMaxConnections(text: str) -> int:

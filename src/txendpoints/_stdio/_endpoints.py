@@ -192,6 +192,13 @@ class StandardIOServerEndpoint(_StandardIOEndpoint):
     The process's standard input and output as a listening port with one
     connection; a drop-in for Twisted's C{StandardIOEndpoint}, string prefix
     C{tx-stdio}.
+
+    C{StandardIOServerEndpoint(reactor, stdin=0, stdout=1)}:
+
+    @param reactor: The reactor to watch the descriptors with (an
+        L{IReactorFDSet<twisted.internet.interfaces.IReactorFDSet>}).
+    @param stdin: The descriptor to read from (default 0).
+    @param stdout: The descriptor to write to (default 1).
     """
 
     _Settings = StdioServerSettings
@@ -229,6 +236,13 @@ class StandardIOClientEndpoint(_StandardIOEndpoint):
     """
     The process's standard input and output as a client connection,
     string prefix C{tx-stdio}.
+
+    C{StandardIOClientEndpoint(reactor, stdin=0, stdout=1)}:
+
+    @param reactor: The reactor to watch the descriptors with (an
+        L{IReactorFDSet<twisted.internet.interfaces.IReactorFDSet>}).
+    @param stdin: The descriptor to read from (default 0).
+    @param stdout: The descriptor to write to (default 1).
     """
 
     _Settings = StdioClientSettings

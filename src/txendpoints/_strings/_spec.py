@@ -147,10 +147,12 @@ class Spec:
         """
         return EndpointStringError(self.prefix, message, option, value)
 
-    def _unknown(self, name: str) -> EndpointStringError:
+    def _unknown(self, name: str, value: str) -> EndpointStringError:
         names = [o.name for o in self.options]
         if name == "":
-            return self.error("an option has an empty name (a stray '=')", option=name)
+            return self.error(
+                "an option has an empty name (a stray '=')", option=name, value=value
+            )
         byLower = {n.lower(): n for n in names}
         close = (
             [byLower[name.lower()]]
@@ -166,7 +168,11 @@ class Spec:
                 else "; it takes no options"
             )
         )
-        return self.error(f"option {excerpt(name)} is unknown{hint}", option=name)
+        # The value is what was written for the unknown name: a caller
+        # showing e.value shows the text at fault, not None.
+        return self.error(
+            f"option {excerpt(name)} is unknown{hint}", option=name, value=value
+        )
 
     def _tooMany(self, extra: Sequence[str]) -> EndpointStringError:
         slots = [o.name for o in self.positionals]
@@ -199,9 +205,9 @@ class Spec:
         """
         textArgs = [_asText(a) for a in args]
         textKwargs = {_asText(k): _asText(v) for k, v in kwargs.items()}
-        for name in textKwargs:
+        for name, text in textKwargs.items():
             if name not in self._byName:
-                raise self._unknown(name)
+                raise self._unknown(name, text)
         # Twisted's tokenizer makes an empty last piece of a trailing ':'
         # (stdio:, tcp:8080:), which Twisted's own parsers accept; plugins
         # see only the pieces, so this is the one place to drop it.

@@ -163,7 +163,8 @@ def _clientOptions(family: int | None) -> tuple[Option[Any], ...]:
             DURATION,
             0.25,
             doc="Seconds before trying the next address while one is silent; "
-            "0 tries one at a time.",
+            "0 tries one at a time. Any other value is clamped to 0.01 .. 2 "
+            "(RFC 8305 sec. 5): attemptDelay=5 waits 2 s, as check shows.",
         ),
         Option(
             "reuseAddress",

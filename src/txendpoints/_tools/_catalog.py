@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import inspect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from typing import Any
 
 from .._strings._lookup import BUILTINS, prefixTable
 from .._strings._parsers import ClientParser, ServerParser
 from .._strings._provenance import distributionOf, dropinModule
+from .._strings._quoting import escape
 from .._strings._spec import REQUIRED, Direction, Spec
 
 
@@ -34,19 +35,24 @@ class OptionInfo:
         not known.
     @ivar required: Whether it must be given.
     @ivar positional: Whether it may be given by position.
+    @ivar type: What values it takes, in words, or L{None} if not known.
+    @ivar doc: What it does, or L{None} if not known.
     """
 
     name: str
     default: str | None
     required: bool
     positional: bool
+    type: str | None = None
+    doc: str | None = None
 
     def __str__(self) -> str:
         if self.required:
             return f"{self.name} (required)"
         if self.default is None:
             return self.name
-        return f"{self.name}={self.default or repr('')}"
+        # As it would be typed in a string: interface=\:\: for "::".
+        return f"{self.name}={escape(self.default) or repr('')}"
 
 
 @dataclass(frozen=True)
@@ -140,6 +146,48 @@ _TWISTED_BUILTINS: dict[tuple[str, Direction], tuple[str, tuple[OptionInfo, ...]
     ),
 }
 
+# What the built-ins' options take and do, from Twisted's endpoint-string
+# documentation (twisted.internet.endpoints), by name and, where the two
+# directions differ, direction.
+_BUILTIN_DOCS: dict[tuple[str, Direction | None], tuple[str, str]] = {
+    ("port", "server"): (
+        "integer 0-65535",
+        "TCP port to listen on; 0 picks a free one.",
+    ),
+    ("port", "client"): ("integer 0-65535", "TCP port to connect to."),
+    ("interface", None): ("IPv4 address", "Address to listen on; '' is every one."),
+    ("backlog", None): ("integer", "Size of the listen queue."),
+    ("address", None): ("path", "Path of the UNIX socket to listen on."),
+    ("path", None): ("path", "Path of the UNIX socket to connect to."),
+    ("mode", None): ("octal integer", "Permissions of the socket file."),
+    ("lockfile", None): ("0 or 1", "Whether to use a lock file beside the socket."),
+    ("host", None): ("host name or IPv4 address", "Host to connect to."),
+    ("timeout", None): ("whole seconds", "Seconds to wait for the connection."),
+    ("bindAddress", None): ("host", "Local address to connect from."),
+    ("privateKey", None): ("path", "PEM file of the private key."),
+    ("certKey", None): ("path", "PEM file of the certificate."),
+    ("sslmethod", None): ("method name", "An OpenSSL.SSL method constant's name."),
+    ("extraCertChain", None): ("path", "PEM file of more chain certificates."),
+    ("dhParameters", None): ("path", "File of Diffie-Hellman parameters."),
+    ("caCertsDir", None): ("path", "Folder of CA certificates to trust."),
+    ("hostname", None): ("host name", "Name to verify the certificate against."),
+}
+
+
+def _describeBuiltin(
+    options: tuple[OptionInfo, ...], direction: Direction
+) -> tuple[OptionInfo, ...]:
+    described = []
+    for option in options:
+        found = _BUILTIN_DOCS.get((option.name, direction)) or _BUILTIN_DOCS.get(
+            (option.name, None)
+        )
+        if found is not None:
+            option = replace(option, type=found[0], doc=found[1])
+        described.append(option)
+    return tuple(described)
+
+
 # Better one-liners than the docstrings of Twisted's own plugins.
 _TWISTED_PLUGINS: dict[tuple[str, Direction], str] = {
     ("tcp6", "server"): "TCP listener on IPv6",
@@ -160,6 +208,8 @@ def _options(spec: Spec) -> tuple[OptionInfo, ...]:
             else option.kind.format(option.default),
             option.default is REQUIRED,
             option.positional,
+            option.kind.description,
+            option.doc,
         )
         for option in spec.options
     )
@@ -251,6 +301,8 @@ def installedEndpointTypes(
             description, options = _TWISTED_BUILTINS.get(
                 (name, which), ("built into Twisted", None)
             )
+            if options is not None:
+                options = _describeBuiltin(options, which)
             found.append(
                 EndpointType(
                     name, which, description, options, _twistedLabel(), "built-in"

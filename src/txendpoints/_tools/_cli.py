@@ -23,12 +23,41 @@ def _buildParser() -> argparse.ArgumentParser:
         prog="txendpoints",
         description="Inspect and use Twisted endpoint strings.",
     )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=_version(),
+        help="print the versions of txendpoints, Twisted and Python, and exit",
+    )
     parser.set_defaults(handler=None)
     subcommands = parser.add_subparsers(title="commands", metavar="COMMAND")
     _addList(subcommands)
     _addCheck(subcommands)
     _addRelayCommand(subcommands)
+    _addNetcat(subcommands)
     return parser
+
+
+def _version() -> str:
+    """
+    @return: C{txendpoints VERSION (Twisted VERSION, Python VERSION)}: a
+        bug report needs all three.
+    """
+    import platform
+    from importlib.metadata import version
+
+    return (
+        f"txendpoints {version('txendpoints')} (Twisted {version('Twisted')}, "
+        f"Python {platform.python_version()})"
+    )
+
+
+def _addNetcat(commands: Any) -> None:
+    # connect and listen live in their own module, so that the relay's
+    # part of this one stays as it is.
+    from ._nccommands import addCommands
+
+    addCommands(commands)
 
 
 def _addRelayCommand(commands: Any) -> None:
@@ -336,25 +365,27 @@ def _check(args: argparse.Namespace) -> int:
     """
     from twisted.internet import reactor
 
-    from .._errors import EndpointStringError
-    from .._strings._lookup import clientFromString, serverFromString, tokenize
+    from .._strings._hints import parseFor
+    from .._strings._lookup import tokenize
+    from .._strings._spec import Direction
     from ._plan import canonical, plan
 
-    direction = "client" if args.client else "server"
-    parse = clientFromString if args.client else serverFromString
+    direction: Direction = "client" if args.client else "server"
     try:
-        endpoint = parse(reactor, args.string)
-    except EndpointStringError as e:
-        print(f"txendpoints check: {e}", file=sys.stderr)
-        return 2
-    except Exception as e:
-        # A Twisted or third-party parser failing its own way: still a bad
-        # string, not a crash of ours.
-        print(
-            f"txendpoints check: {args.string!r} was rejected by its parser: "
-            f"{type(e).__name__}: {e}",
-            file=sys.stderr,
+        endpoint = parseFor(
+            reactor,
+            args.string,
+            direction,
+            advice=(
+                "or leave out --client to check it as one"
+                if args.client
+                else "or add --client to check it as one"
+            ),
         )
+    except ValueError as e:
+        # Ours, or a Twisted or third-party parser failing its own way:
+        # still a bad string, not a crash of ours.
+        print(f"txendpoints check: {e}", file=sys.stderr)
         return 2
     tokens = tokenize(args.string)
     print(canonical(endpoint, tokens.args, tokens.kwargs))

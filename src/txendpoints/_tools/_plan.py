@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from .._client._race import clampAttemptDelay
 from .._net import hostPort
 from .._settings import Configured
 from .._strings._describe import describe, settingsValues, specOf
 from .._strings._quoting import escape
 from .._strings._spec import Spec
-from .._strings._values import PORT, Boolean, Duration, Host
+from .._strings._values import DURATION, PORT, Boolean, Duration, Host
 
 # Words for the parenthesis; a prefix not listed uses its Spec's summary.
 _TRANSPORTS: dict[str, str] = {
@@ -69,8 +70,24 @@ def specPlan(spec: Spec, values: dict[str, Any]) -> str:
         text = option.kind.format(value)
         if isinstance(option.kind, Duration):
             text += "s"
+        if option.name == "attemptDelay":
+            text += _clamped(value)
         details.append(f"{option.name} {text}")
     return f"{verb} {target}" + (f" ({', '.join(details)})" if details else "")
+
+
+def _clamped(delay: float) -> str:
+    """
+    Say what an attempt delay is brought to, if it is outside RFC 8305's
+    bounds, since the endpoint uses that and not what was written.
+
+    @param delay: The attempt delay as given, in seconds.
+    @return: C{", clamped to 2s (RFC 8305 sec. 5)"}, or C{""}.
+    """
+    used = clampAttemptDelay(delay)
+    if used == delay:
+        return ""
+    return f", clamped to {DURATION.format(used)}s (RFC 8305 sec. 5)"
 
 
 def plan(endpoint: object, direction: str) -> str:
