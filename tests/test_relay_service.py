@@ -394,7 +394,7 @@ class ExitOnListenFailureTests(SynchronousTestCase):
     """
 
     def test_stopsAndExits(self) -> None:
-        from txendpoints._relay import _service
+        from txendpoints._relay import _twist
 
         class Reactor:
             running = True
@@ -408,7 +408,7 @@ class ExitOnListenFailureTests(SynchronousTestCase):
         exits: list[int] = []
         self.patch(atexit, "register", atExit.append)
         self.patch(os, "_exit", exits.append)
-        _service._stopAndExitNonZero(reactor)(Failure(OSError("in use")))
+        _twist._stopAndExitNonZero(reactor)(Failure(OSError("in use")))
         self.assertEqual(reactor.stopped, 1)
         self.assertEqual(exits, [])
         [exit] = atExit

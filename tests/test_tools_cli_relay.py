@@ -15,7 +15,8 @@ from twisted.plugin import getPlugins
 from twisted.python.usage import UsageError
 from twisted.trial.unittest import SynchronousTestCase
 
-from txendpoints._relay._service import Options, RelayService, makeService
+from txendpoints._relay._service import RelayService
+from txendpoints._relay._twist import Options, makeService
 from txendpoints._tools._cli import main
 
 

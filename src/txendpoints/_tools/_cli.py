@@ -48,24 +48,12 @@ def _addRelayCommand(commands: Any) -> None:
             "(with a stdio LISTEN string)."
         ),
     )
+    from .._relay._options import addArguments
+
     relay.add_argument("listen", metavar="LISTEN", help="server endpoint string")
     relay.add_argument("connect", metavar="CONNECT", help="client endpoint string")
-    relay.add_argument(
-        "--max-connections",
-        metavar="N",
-        type=_relayArgument("parseMaxConnections"),
-        help="refuse connections while N are open (default: no limit)",
-    )
-    relay.add_argument(
-        "--grace",
-        metavar="SECONDS",
-        type=_relayArgument("parseGrace"),
-        default=5.0,
-        help=(
-            "on SIGINT or SIGTERM, stop listening and give open connections "
-            "this long to finish (default: 5); a second signal ends them at once"
-        ),
-    )
+    # The relay's own options are shared with twist tx-relay.
+    addArguments(relay)
     relay.add_argument(
         "--once",
         action="store_true",
@@ -81,21 +69,6 @@ def _addRelayCommand(commands: Any) -> None:
         help="log only the listening address, warnings and errors",
     )
     relay.set_defaults(handler=_relay)
-
-
-def _relayArgument(name: str) -> Callable[[str], Any]:
-    # Imported when used, so that other subcommands do not pay for the
-    # relay's imports.  argparse reports a ValueError from a type function
-    # as "invalid <name> value"; ArgumentTypeError keeps our message.
-    def convert(text: str) -> Any:
-        from .._relay import _service as _relayservice
-
-        try:
-            return getattr(_relayservice, name)(text)
-        except ValueError as e:
-            raise argparse.ArgumentTypeError(str(e)) from None
-
-    return convert
 
 
 def _servesOnce(listenOn: object) -> bool:
@@ -117,6 +90,15 @@ def _servesOnce(listenOn: object) -> bool:
 
 def _relay(args: argparse.Namespace) -> int:
     import signal
+
+    from .._relay._options import installReactorNamed, settingsFrom
+
+    if args.reactor is not None:
+        try:
+            installReactorNamed(args.reactor)
+        except ValueError as e:
+            print(f"txendpoints relay: error: {e}", file=sys.stderr)
+            return 2
 
     from twisted.internet import reactor as _reactor
     from twisted.logger import (
@@ -166,6 +148,8 @@ def _relay(args: argparse.Namespace) -> int:
         onListenFailed=listenFailed,
         listenName=args.listen,
         connectName=args.connect,
+        settings=settingsFrom(vars(args)),
+        statsSignal=True,
     )
     if args.once or _servesOnce(listenOn):
 
