@@ -132,6 +132,37 @@ class ProxyProtocolTests(SynchronousTestCase):
             raise self.skipTest("no IPv6 loopback")
         self.relayed("v2", socket.AF_INET6)
 
+    def stdio(self, version: str) -> None:
+        """
+        Standard I/O has no addresses to send: the header says so (UNKNOWN,
+        or UNSPEC), and the reader uses the addresses it sees.
+        """
+        upstream = self.reader()
+        relay = RelayProcess(
+            "tx-stdio",
+            f"tcp:127.0.0.1:{upstream}",
+            "--proxy-protocol",
+            version,
+            stdin=subprocess.PIPE,
+        )
+        self.addCleanup(relay.stop)
+        assert relay.process.stdin is not None
+        assert relay.process.stdout is not None
+        relay.process.stdin.write(b"piped")
+        relay.process.stdin.close()
+        # Not communicate(): a thread of RelayProcess reads standard error.
+        fields = relay.process.stdout.read().decode().split()
+        relay.process.wait(TIMEOUT)
+        self.assertEqual(fields[0::2], ["127.0.0.1", "127.0.0.1", "piped"])
+        self.assertEqual(int(fields[3]), upstream)
+        self.assertEqual(relay.process.returncode, 0)
+
+    def test_v1Stdio(self) -> None:
+        self.stdio("v1")
+
+    def test_v2Stdio(self) -> None:
+        self.stdio("v2")
+
     def test_twist(self) -> None:
         self.relayed(
             "v2",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -42,8 +43,15 @@ def _usageCoerce(parse: Callable[[str], Any]) -> Callable[[str], Any]:
 
 
 def _helpOf(name: str) -> str:
+    """
+    An option's help as usage shows it: a sentence, without the default
+    when usage adds its own "[default: ...]".
+    """
     [option] = [o for o in OPTIONS if o.name == name]
-    return option.help[0].upper() + option.help[1:] + "."
+    text = option.help
+    if option.default is not None:
+        text = re.sub(r" \(default: [^)]*\)", "", text)
+    return text[0].upper() + text[1:] + "."
 
 
 class Options(usage.Options):
@@ -60,7 +68,7 @@ class Options(usage.Options):
         ["listen", "l", None, "Server endpoint string to accept connections on."],
         ["connect", "c", None, "Client endpoint string to connect each one to."],
         *(
-            [o.name, None, o.default, o.help, _usageCoerce(o.parse)]
+            [o.name, None, o.default, _helpOf(o.name), _usageCoerce(o.parse)]
             for o in OPTIONS
             if not o.rule
         ),
