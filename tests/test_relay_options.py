@@ -199,3 +199,19 @@ class ReactorTests(SynchronousTestCase):
             str(e.exception),
             "--reactor 'kqueue' cannot be installed: No module named 'select.kqueue'",
         )
+
+
+class DocumentedTests(SynchronousTestCase):
+    def test_everyOptionOnTheRelayPage(self) -> None:
+        """
+        docs/relay.rst has a word about each option, and the README names
+        it.
+        """
+        from pathlib import Path
+
+        root = Path(__file__).resolve().parent.parent
+        page = (root / "docs" / "relay.rst").read_text()
+        readme = (root / "README.rst").read_text()
+        for name in [o.name for o in OPTIONS] + ["reactor"]:
+            self.assertIn(f"``--{name}", page, name)
+            self.assertIn(f"``--{name}", readme, name)

@@ -267,6 +267,7 @@ class HelperTests(SynchronousTestCase):
         self.assertEqual(decide(False, **ours), yes)
         self.assertEqual(decide(True, **ours), no)
         self.assertEqual(decide(True, **ours, relayListening=True), yes)
+        self.assertEqual(decide(True, **ours, relayStats=True), yes)
         self.assertEqual(decide(False, **other), no)
         self.assertEqual(decide(True, **{**other, "log_level": LogLevel.error}), yes)
 

@@ -1,7 +1,7 @@
 """
 The relay's options, in one table that both front ends read: the
 C{txendpoints relay} command (L{addArguments}, for argparse) and C{twist
-tx-relay} (L{txendpoints._relay._service.Options}, for Twisted's usage),
+tx-relay} (L{txendpoints._relay._twist.Options}, for Twisted's usage),
 so that each option has one name, one parser and one help text.
 
 Each C{parse*} function takes the option's text and raises L{ValueError}

@@ -278,7 +278,8 @@ def withRelayBacklog(listen: str) -> str:
 class RelayLogPredicate:
     """
     What the relay command logs: the relay's own events, or with C{quiet}
-    only the address it listens on; warnings and errors from anywhere.
+    only the address it listens on and the statistics; warnings and errors
+    from anywhere.
 
     @ivar quiet: Whether to leave out the log of each connection.
     """
@@ -294,6 +295,9 @@ class RelayLogPredicate:
         yes: PredicateResult = PredicateResult.yes
         no: PredicateResult = PredicateResult.no
         if level >= LogLevel.warn or event.get("relayListening"):
+            return yes
+        if event.get("relayStats"):
+            # Asked for, with --stats or SIGUSR1, even when quiet.
             return yes
         if self.quiet or event.get("log_namespace") != log.namespace:
             return no

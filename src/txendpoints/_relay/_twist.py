@@ -88,10 +88,6 @@ class Options(usage.Options):
         # At once, as twist does, before anything imports the default one.
         _usageCoerce(installReactorNamed)(name)
 
-    opt_reactor.__doc__ = REACTOR_HELP[0].upper() + REACTOR_HELP[1:] + "."
-    opt_allow.__doc__ = _helpOf("allow")
-    opt_deny.__doc__ = _helpOf("deny")
-
     def postOptions(self) -> None:
         from twisted.internet import reactor
 
@@ -110,6 +106,17 @@ class Options(usage.Options):
         self["settings"] = settingsFrom(
             {k.replace("-", "_"): v for k, v in self.items()}
         )
+
+
+def _documentMethods() -> None:
+    # usage shows these methods' docstrings as their help: the table's.
+    # (Set in a function: pydoctor cannot follow a computed __doc__.)
+    Options.opt_allow.__doc__ = _helpOf("allow")
+    Options.opt_deny.__doc__ = _helpOf("deny")
+    Options.opt_reactor.__doc__ = REACTOR_HELP[0].upper() + REACTOR_HELP[1:] + "."
+
+
+_documentMethods()
 
 
 def _stopAndExitNonZero(reactor: Any) -> Callable[[Failure], None]:
