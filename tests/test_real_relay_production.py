@@ -8,11 +8,13 @@ idle timeout, connect retry, statistics on SIGUSR1 and C{--reactor}.
 from __future__ import annotations
 
 import ipaddress
+import select
 import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
 
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -310,6 +312,34 @@ class StatsTests(SynchronousTestCase):
         self.addCleanup(relay.stop)
         relay.waitFor(r"stats: 0 open, 0 accepted")
         relay.waitFor(r"stats: 0 open, 0 accepted")
+
+
+class BacklogTests(SynchronousTestCase):
+    def test_burst(self) -> None:
+        """
+        While the relay does not accept (stopped with SIGSTOP), a burst of
+        200 connections all complete their handshake: its listen queue is
+        not Twisted's 50, past which the kernel drops SYNs.
+        """
+        relay = RelayProcess("tx-tcp4:0:interface=127.0.0.1", "tcp:127.0.0.1:9")
+        self.addCleanup(relay.stop)
+        port = relay.listeningPort()
+        relay.process.send_signal(signal.SIGSTOP)
+        self.addCleanup(relay.process.send_signal, signal.SIGCONT)
+        pending = []
+        for _ in range(200):
+            sock = socket.socket()
+            self.addCleanup(sock.close)
+            sock.setblocking(False)
+            sock.connect_ex(("127.0.0.1", port))
+            pending.append(sock)
+        deadline = time.monotonic() + TIMEOUT
+        while pending and time.monotonic() < deadline:
+            _, writable, _ = select.select([], pending, [], 1)
+            for sock in writable:
+                self.assertEqual(sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR), 0)
+                pending.remove(sock)
+        self.assertEqual(len(pending), 0)
 
 
 #: Runs C{txendpoints relay} with its arguments, saying which reactor
