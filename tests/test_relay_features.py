@@ -357,3 +357,12 @@ class BacklogTests(SynchronousTestCase):
         self.assertEqual(twisted._backlog, 1024)
         small, _ = parseEndpoints(reactor, "tx-tcp4:0:backlog=7", "tcp:h:1")
         self.assertEqual(small._backlog, 7)  # type: ignore[attr-defined]
+
+    def test_errorQuotesWhatWasGiven(self) -> None:
+        """
+        A bad string's message quotes it as given, without the backlog.
+        """
+        with self.assertRaises(ValueError) as e:
+            parseEndpoints(MemoryReactorClock(), "tcp:http", "tcp:h:1")
+        self.assertIn("bad endpoint string 'tcp:http': ", str(e.exception))
+        self.assertNotIn("backlog", str(e.exception))

@@ -219,7 +219,7 @@ def parseEndpoints(
         that quotes the string.
     """
     pairs: list[tuple[Callable[..., Any], str]] = [
-        (serverFromString, withRelayBacklog(listen)),
+        (serverFromString, listen),
         (clientFromString, connect),
     ]
     endpoints = []
@@ -232,6 +232,11 @@ def parseEndpoints(
             # Twisted's own parsers report missing arguments as TypeError
             # and unknown prefixes as ValueError, without the string.
             raise ValueError(f"bad endpoint string {description!r}: {e}") from e
+    withBacklog = withRelayBacklog(listen)
+    if withBacklog != listen:
+        # Parsed as given first, so that a bad string's message quotes
+        # what the user wrote, not our addition.
+        endpoints[0] = pairs[0][0](reactor, withBacklog)
     return endpoints[0], endpoints[1]
 
 

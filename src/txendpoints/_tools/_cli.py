@@ -37,6 +37,9 @@ def _addRelayCommand(commands: Any) -> None:
 
     @param commands: The subparsers of the C{txendpoints} parser.
     """
+    # Cheap: the relay's option table, not the relay.
+    from .._relay._options import addArguments
+
     relay = commands.add_parser(
         "relay",
         help="relay bytes between two endpoint strings",
@@ -48,8 +51,6 @@ def _addRelayCommand(commands: Any) -> None:
             "(with a stdio LISTEN string)."
         ),
     )
-    from .._relay._options import addArguments
-
     relay.add_argument("listen", metavar="LISTEN", help="server endpoint string")
     relay.add_argument("connect", metavar="CONNECT", help="client endpoint string")
     # The relay's own options are shared with twist tx-relay.
