@@ -302,6 +302,21 @@ class StatsTests(SynchronousTestCase):
         )
         self.assertIsNone(relay.process.poll())
 
+    def test_twistOnSignal(self) -> None:
+        relay = RelayProcess(
+            "--log-format=text",
+            "--log-file=/dev/stderr",
+            "tx-relay",
+            "--listen=tx-tcp4:0:interface=127.0.0.1",
+            f"--connect=tcp:127.0.0.1:{deadPort()}",
+            command=("-m", "twisted"),
+        )
+        self.addCleanup(relay.stop)
+        relay.listeningPort()
+        relay.process.send_signal(signal.SIGUSR1)
+        relay.waitFor(r"stats: 0 open, 0 accepted, 0 refused")
+        self.assertIsNone(relay.process.poll())
+
     def test_everyInterval(self) -> None:
         relay = RelayProcess(
             "tx-tcp4:0:interface=127.0.0.1",
