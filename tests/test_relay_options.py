@@ -11,14 +11,18 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 
+from tests import hypothesis_profiles  # noqa: F401
 from txendpoints._relay._access import AccessPolicy, parseRule
 from txendpoints._relay._options import (
     OPTIONS,
     RelaySettings,
     addArguments,
     installReactorNamed,
+    parseAllow,
     parseConnectRetry,
     parseGrace,
     parseIdleTimeout,
@@ -215,3 +219,32 @@ class DocumentedTests(SynchronousTestCase):
         for name in [o.name for o in OPTIONS] + ["reactor"]:
             self.assertIn(f"``--{name}", page, name)
             self.assertIn(f"``--{name}", readme, name)
+
+
+class AnyTextTests(SynchronousTestCase):
+    """
+    Whatever text an option is given, its parser returns a value or
+    raises L{ValueError} naming the option, never anything else.
+    """
+
+    @given(st.text(max_size=40))
+    def test_anyText(self, text: str) -> None:
+        for option in OPTIONS:
+            try:
+                option.parse(text)
+            except ValueError as e:
+                self.assertTrue(str(e).startswith(f"--{option.name} "), str(e))
+
+    @given(st.ip_addresses(), st.integers(min_value=0, max_value=128))
+    def test_anyNetwork(self, address: Any, length: int) -> None:
+        """
+        Every address, with any prefix length its family allows, is a rule
+        that matches it (as IPv4 if it is IPv4-mapped).
+        """
+        length = min(length, address.max_prefixlen)
+        rule = parseAllow(f"{address}/{length}")
+        ip = address.ipv4_mapped if getattr(address, "ipv4_mapped", None) else address
+        if ip is not address and length < 96:
+            self.assertEqual(rule.network.version, 6)
+        else:
+            self.assertIn(ip, rule.network)
