@@ -128,6 +128,25 @@ class RetryTests(SettingsTestCase):
         self.assertEqual(self.endpoint.cancelled, 1)
         self.assertEqual(self.factory.relays, set())
 
+    def test_abortedWhileWaiting(self) -> None:
+        """
+        At shutdown, a relay waiting to retry is aborted like any other:
+        no further attempt, and the client is closed.
+        """
+        self.use(connectRetry=None)
+        _client, clientTransport = self.accept()
+        self.endpoint.fail(ConnectionRefusedError())
+        with capturedLogs() as events:
+            d = self.factory.drain(0)
+            self.reactor.advance(0)
+        self.successResultOf(d)
+        self.assertTrue(clientTransport.aborted)
+        self.assertEqual(self.reactor.getDelayedCalls(), [])
+        self.assertEqual(len(self.endpoint.attempts), 1)
+        self.assertEqual(
+            [e["ending"] for e in events if "ending" in e], ["aborted at shutdown"]
+        )
+
     def test_noRetryByDefault(self) -> None:
         _client, clientTransport = self.accept()
         self.endpoint.fail(ConnectionRefusedError())
