@@ -309,6 +309,7 @@ class HelperTests(SynchronousTestCase):
         self.assertEqual(decide(False, **ours), yes)
         self.assertEqual(decide(True, **ours), no)
         self.assertEqual(decide(True, **ours, relayListening=True), yes)
+        self.assertEqual(decide(True, **ours, relayStats=True), yes)
         self.assertEqual(decide(False, **other), no)
         self.assertEqual(decide(True, **{**other, "log_level": LogLevel.error}), yes)
 
@@ -436,7 +437,7 @@ class ExitOnListenFailureTests(SynchronousTestCase):
     """
 
     def test_stopsAndExits(self) -> None:
-        from txendpoints._relay import _service
+        from txendpoints._relay import _twist
 
         class Reactor:
             running = True
@@ -450,7 +451,7 @@ class ExitOnListenFailureTests(SynchronousTestCase):
         exits: list[int] = []
         self.patch(atexit, "register", atExit.append)
         self.patch(os, "_exit", exits.append)
-        _service._stopAndExitNonZero(reactor)(Failure(OSError("in use")))
+        _twist._stopAndExitNonZero(reactor)(Failure(OSError("in use")))
         self.assertEqual(reactor.stopped, 1)
         self.assertEqual(exits, [])
         [exit] = atExit

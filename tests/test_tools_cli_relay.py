@@ -15,7 +15,9 @@ from twisted.plugin import getPlugins
 from twisted.python.usage import UsageError
 from twisted.trial.unittest import SynchronousTestCase
 
-from txendpoints._relay._service import Options, RelayService, makeService
+from txendpoints._relay._options import OPTIONS
+from txendpoints._relay._service import RelayService
+from txendpoints._relay._twist import Options, makeService
 from txendpoints._tools._cli import main
 
 
@@ -120,6 +122,32 @@ class RelayCommandErrorTests(SynchronousTestCase):
         status, err = self.relay("tx-tcp4:0")
         self.assertEqual(status, 2)
         self.assertIn("CONNECT", err)
+
+    def test_help(self) -> None:
+        """
+        C{txendpoints relay --help} lists every relay option.
+        """
+        stdout = io.StringIO()
+        self.patch(sys, "stdout", stdout)
+        with self.assertRaises(SystemExit):
+            main(["relay", "--help"])
+        text = stdout.getvalue()
+        for option in OPTIONS:
+            self.assertIn(f"--{option.name} {option.metavar}", text)
+        self.assertIn("--reactor NAME", text)
+
+    def test_badReactor(self) -> None:
+        """
+        An unknown reactor is a usage error, status 2, before anything
+        installs the default reactor.
+        """
+        status, err = self.relay("tx-tcp4:0", "tcp:127.0.0.1:80", "--reactor", "nope")
+        self.assertEqual(status, 2)
+        self.assertTrue(
+            err.startswith(
+                "txendpoints relay: error: --reactor 'nope' is not a reactor"
+            )
+        )
 
     def test_noTraceback(self) -> None:
         """

@@ -6,11 +6,8 @@ available as endpoint strings (C{tx-tcp4:}, C{tx-tcp6:}, C{tx-host:},
 C{tx-stdio:}) to every program that uses C{serverFromString} or C{clientFromString}.
 """
 
-from ._client._endpoints import (
-    HostClientEndpoint,
-    TCP4ClientEndpoint,
-    TCP6ClientEndpoint,
-)
+from ._client._endpoints import TCP4ClientEndpoint, TCP6ClientEndpoint
+from ._client._host import HostClientEndpoint
 from ._errors import ConnectAttemptsError, EndpointStringError
 from ._server._endpoints import (
     HostServerEndpoint,

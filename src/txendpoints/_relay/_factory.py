@@ -1,8 +1,12 @@
 """
 The factory behind a relay's listening port: one L{Relay} per accepted
-connection, a limit on how many are open, and draining them at shutdown.
+connection, limits on how many are open (in all, and per source address),
+the C{--allow} and C{--deny} rules, the statistics, and draining the
+relays at shutdown.
 
-It may import L{txendpoints._relay._relay}, the string layer, and below.
+It may import L{txendpoints._relay._relay}, L{txendpoints._relay._access},
+L{txendpoints._relay._options}, L{txendpoints._relay._stats}, the string
+layer, and below.
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ from twisted.internet.protocol import Factory, Protocol
 
 from .._net import formatAddress
 from .._strings._describe import describe
+from ._access import Address, sourceAddress
+from ._options import RelaySettings
 from ._relay import Relay, log
+from ._stats import RelayStats
 
 
 class RelayFactory(Factory):
@@ -32,7 +39,9 @@ class RelayFactory(Factory):
     @ivar connectName: What to call C{connectTo} in the log.
     @ivar maxConnections: How many relays may be open at once; more are
         refused (closed at once).  L{None} for no limit.
+    @ivar settings: What relays do beyond moving bytes.
     @ivar relays: The relays open now.
+    @ivar stats: What has been counted since the start.
     @ivar onFinished: Called with each relay that has finished, if set.
     """
 
@@ -42,6 +51,7 @@ class RelayFactory(Factory):
         connectTo: IStreamClientEndpoint,
         maxConnections: int | None = None,
         connectName: str | None = None,
+        settings: RelaySettings | None = None,
     ) -> None:
         """
         @param reactor: The reactor, for time.
@@ -50,6 +60,8 @@ class RelayFactory(Factory):
         @param connectName: What to call C{connectTo} in the log, such as
             the string it was built from; by default, its L{describe}
             string if it is one of ours, or its C{repr}.
+        @param settings: What relays do beyond moving bytes; by default,
+            nothing.
         """
         self.reactor = reactor
         # Twisted would log "Starting factory" for each listen; our own
@@ -63,7 +75,11 @@ class RelayFactory(Factory):
                 connectName = repr(connectTo)
         self.connectName = connectName
         self.maxConnections = maxConnections
+        self.settings = RelaySettings() if settings is None else settings
+        self.stats = RelayStats()
         self.relays: set[Relay] = set()
+        self._perSource: dict[Address, int] = {}
+        self._sources: dict[Relay, Address] = {}
         self.onFinished: Callable[[Relay], object] | None = None
         self._count = 0
         self._idle: list[Deferred[None]] = []
@@ -95,7 +111,37 @@ class RelayFactory(Factory):
     def buildProtocol(self, addr: IAddress | None) -> Protocol | None:
         self._count += 1
         peer = formatAddress(addr)
+        refusal = self.settings.access.refusal(addr)
+        if refusal is not None:
+            self.stats.refused += 1
+            self._log(
+                log.warn,
+                "#{relay} from {peer} refused by {rule}",
+                relay=self._count,
+                peer=peer,
+                rule=refusal,
+            )
+            return None
+        source = sourceAddress(addr)
+        limit = self.settings.maxPerSource
+        if (
+            limit is not None
+            and source is not None
+            and self._perSource.get(source, 0) >= limit
+        ):
+            self.stats.refused += 1
+            self._log(
+                log.warn,
+                "#{relay} from {peer} refused: --max-per-source {limit} reached "
+                "for {source}",
+                relay=self._count,
+                peer=peer,
+                limit=limit,
+                source=str(source),
+            )
+            return None
         if self.maxConnections is not None and len(self.relays) >= self.maxConnections:
+            self.stats.refused += 1
             self._log(
                 log.warn,
                 "#{relay} from {peer} refused: {connections} open already",
@@ -107,10 +153,20 @@ class RelayFactory(Factory):
             return None
         relay = Relay(self, self._count, peer)
         self.relays.add(relay)
+        self.stats.accepted += 1
+        if source is not None and limit is not None:
+            self._sources[relay] = source
+            self._perSource[source] = self._perSource.get(source, 0) + 1
         return relay.accepted
 
     def _relayFinished(self, relay: Relay) -> None:
         self.relays.discard(relay)
+        self.stats.relayFinished(relay)
+        source = self._sources.pop(relay, None)
+        if source is not None:
+            left = self._perSource.pop(source) - 1
+            if left:
+                self._perSource[source] = left
         if self.onFinished is not None:
             self.onFinished(relay)
         if not self.relays:
@@ -152,6 +208,12 @@ class RelayFactory(Factory):
                 timer.cancel()
 
         return idle.addCallback(cancelTimer)
+
+    def logStats(self) -> None:
+        """
+        Log one line of statistics.
+        """
+        self.stats.log(self.relays)
 
     def abortAll(self) -> None:
         """

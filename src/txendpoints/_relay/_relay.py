@@ -11,7 +11,16 @@ the other before it is closed, and a side lost uncleanly (a reset) is
 passed on as a reset.  L{txendpoints._relay._service.RelayService}
 listens, and on stop gives open relays a grace period to finish.
 
-It may import the string layer and everything below it.
+What L{RelaySettings <txendpoints._relay._options.RelaySettings>} asks
+for happens here too: connecting again after a connection error
+(L{txendpoints._relay._retry}), the PROXY protocol header
+(L{txendpoints._relay._proxyheader}) and the idle timeout
+(L{txendpoints._relay._idle}).
+
+It may import L{txendpoints._relay._options}, L{txendpoints._relay._retry},
+L{txendpoints._relay._proxyheader}, L{txendpoints._relay._idle},
+L{txendpoints._relay._transports}, the string layer and everything below
+it.
 """
 
 from __future__ import annotations
@@ -33,6 +42,13 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from ._idle import IdleWatch
+from ._options import MAX_RETRY_DELAY, RelaySettings
+from ._proxyheader import proxyHeader
+from ._retry import connectWithRetry, retryDelays
+from ._transports import abort as _abort
+from ._transports import halfClose as _halfClose
+
 log = Logger(namespace="txendpoints.relay")
 
 #: How many bytes of the accepted side are read while the outgoing
@@ -40,30 +56,6 @@ log = Logger(namespace="txendpoints.relay")
 #: (Twisted's C{FileDescriptor.bufferSize}), so that memory stays bounded
 #: whatever the client sends.
 EARLY_LIMIT = 65536
-
-
-def _abort(transport: Any) -> None:
-    """
-    Close C{transport} at once, or as soon as it can if it cannot abort
-    (standard I/O, for one).
-
-    @param transport: The transport to close.
-    """
-    getattr(transport, "abortConnection", transport.loseConnection)()
-
-
-def _halfClose(transport: Any) -> None:
-    """
-    Close the writing half of C{transport}, or all of it if it cannot
-    half-close (TLS, for one).
-
-    @param transport: The transport to close for writing.
-    """
-    loseWriteConnection = getattr(transport, "loseWriteConnection", None)
-    if loseWriteConnection is None:
-        transport.loseConnection()
-    else:
-        loseWriteConnection()
 
 
 class RelayOwner(_Protocol):
@@ -75,6 +67,7 @@ class RelayOwner(_Protocol):
     reactor: IReactorTime
     connectTo: IStreamClientEndpoint
     connectName: str
+    settings: RelaySettings
 
     def _log(self, emit: Callable[..., None], format: str, **fields: object) -> None:
         """Log now, or later if the factory is holding its log back."""
@@ -122,6 +115,8 @@ class _Side(Protocol):
 
     def dataReceived(self, data: bytes) -> None:
         self.received += len(data)
+        if self.relay.idle is not None:
+            self.relay.idle.moved()
         if self.other is None:
             self.early.append(data)
             self.earlySize += len(data)
@@ -157,6 +152,8 @@ class Relay:
         L{None} if it was made, is still being made, or was cancelled by
         the relay.
     @ivar finished: Fires with L{None} once both sides are closed.
+    @ivar idle: The idle timeout's watch, once both sides are connected, if
+        there is an idle timeout.
     """
 
     def __init__(self, factory: RelayOwner, number: int, peer: str) -> None:
@@ -173,6 +170,7 @@ class Relay:
         self._cancelled = False
         self._aborting = False
         self._done = False
+        self.idle: IdleWatch | None = None
 
     def _end(self, ending: str) -> None:
         if self.ending is None:
@@ -188,10 +186,13 @@ class Relay:
                 relay=self.number,
                 peer=self.peer,
             )
-            outgoing = _Side(self, "server")
-            # maybeDeferred: a third-party endpoint might raise at once.
-            self._connecting = maybeDeferred(
-                connectProtocol, self.factory.connectTo, outgoing
+            settings = self.factory.settings
+            self._connecting = connectWithRetry(
+                self.factory.reactor,
+                self._connectOnce,
+                settings.connectRetry,
+                retryDelays(settings.retryDelay, MAX_RETRY_DELAY),
+                self._willRetry,
             )
             self._connecting.addErrback(self._connectFailed)
             return
@@ -206,6 +207,13 @@ class Relay:
         self.accepted.transport.registerProducer(side.transport, True)
         side.transport.registerProducer(self.accepted.transport, True)
         side.producing = self.accepted.producing = True
+        version = self.factory.settings.proxyProtocol
+        if version is not None:
+            accepted = self.accepted.transport
+            side.transport.write(
+                proxyHeader(version, accepted.getPeer(), accepted.getHost())
+            )
+        self._watchIdle()
         if self.accepted.early:
             side.transport.writeSequence(self.accepted.early)
             self.accepted.early, self.accepted.earlySize = [], 0
@@ -216,6 +224,60 @@ class Relay:
         if self.accepted.paused:
             self.accepted.paused = False
             self.accepted.transport.resumeProducing()
+
+    def _connectOnce(self) -> Deferred[Any]:
+        # maybeDeferred: an endpoint may raise; a fresh side per attempt.
+        return maybeDeferred(
+            connectProtocol, self.factory.connectTo, _Side(self, "server")
+        )
+
+    def _willRetry(self, reason: Failure, retry: int, wait: float) -> None:
+        retries = self.factory.settings.connectRetry
+        self.factory._log(
+            log.info,
+            "#{relay} from {peer}: connecting to {connectTo} failed: {reason}; "
+            "retry {retry} in {wait:g} s",
+            relay=self.number,
+            peer=self.peer,
+            connectTo=self.factory.connectName,
+            reason=reason.getErrorMessage(),
+            retry=retry if retries is None else f"{retry} of {retries}",
+            wait=wait,
+        )
+
+    def _watchIdle(self) -> None:
+        timeout = self.factory.settings.idleTimeout
+        if timeout is not None:
+            self.idle = IdleWatch(
+                self.factory.reactor,
+                timeout,
+                lambda: sum(self.byteCounts()),
+                self._closeIdle,
+                self.abort,
+            )
+
+    def _closeIdle(self) -> None:
+        assert self.idle is not None
+        self._end(f"idle for {self.idle.timeout:g} s")
+        self.factory._log(
+            log.info,
+            "#{relay} from {peer}: idle for {idle:g} s; closing both sides",
+            relay=self.number,
+            peer=self.peer,
+            idle=self.idle.timeout,
+        )
+        # If a peer reads nothing, this close waits on what is buffered for
+        # it; the watch aborts the rest one more idle period later.
+        for side in (self.accepted, self.outgoing):
+            if side is not None and not side.lost:
+                side.transport.loseConnection()
+
+    def byteCounts(self) -> tuple[int, int]:
+        """
+        @return: The bytes relayed so far: up (from the client) and down.
+        """
+        down = self.outgoing.received if self.outgoing is not None else 0
+        return self.accepted.received, down
 
     def _cancelConnecting(self) -> None:
         if self._connecting is not None:
@@ -308,9 +370,10 @@ class Relay:
         if self._done:
             return
         self._done = True
+        if self.idle is not None:
+            self.idle.stop()
         duration = self.factory.reactor.seconds() - self.started
-        up = self.accepted.received
-        down = self.outgoing.received if self.outgoing is not None else 0
+        up, down = self.byteCounts()
         self.factory._log(
             log.info,
             "#{relay} from {peer} ended after {duration:.3f} s, "

@@ -1,17 +1,18 @@
 """
 The relay as a service: for C{txendpoints relay} and C{twist tx-relay}.
 
+The options themselves, and their parsers, are in
+L{txendpoints._relay._options}, shared with the C{txendpoints relay}
+command.
+
 It may import the rest of L{txendpoints._relay}, the string layer and
 everything below it.
 """
 
 from __future__ import annotations
 
-import atexit
-import os
 import sys
 from collections.abc import Callable
-from typing import Any
 
 from twisted.application.service import Service
 from twisted.internet.defer import CancelledError, Deferred, maybeDeferred, succeed
@@ -21,16 +22,22 @@ from twisted.internet.interfaces import (
     IStreamClientEndpoint,
     IStreamServerEndpoint,
 )
+from twisted.internet.task import LoopingCall
 from twisted.logger import ILogFilterPredicate, LogEvent, LogLevel, PredicateResult
-from twisted.python import usage
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from .._net import formatAddress
 from .._strings._clients import addressClientString
 from .._strings._hints import parseFor
+from .._strings._lookup import tokenize
+from .._strings._specs import SPECS
 from ._factory import RelayFactory
+from ._options import RELAY_BACKLOG, RelaySettings, parseGrace, parseMaxConnections
 from ._relay import log
+from ._stats import onStatsSignal
+
+__all__ = ["parseGrace", "parseMaxConnections"]
 
 
 class RelayService(Service):
@@ -54,6 +61,8 @@ class RelayService(Service):
         listenName: str | None = None,
         connectName: str | None = None,
         raiseSynchronously: bool = False,
+        settings: RelaySettings | None = None,
+        statsSignal: bool = False,
     ) -> None:
         """
         @param reactor: The reactor, for time.
@@ -73,11 +82,21 @@ class RelayService(Service):
             instead of calling C{onListenFailed}: for twist and twistd,
             which start services before the reactor runs, as Twisted's
             C{strports.service} does.
+        @param settings: What relays do beyond moving bytes; see
+            L{RelayFactory}.  Its C{statsInterval} is the service's: a
+            statistics line that often while it runs.
+        @param statsSignal: Whether to log a statistics line on each
+            C{SIGUSR1} while the service runs.
         """
         self.listenOn = listenOn
         self.grace = grace
         self.listenName = repr(listenOn) if listenName is None else listenName
-        self.factory = RelayFactory(reactor, connectTo, maxConnections, connectName)
+        self.factory = RelayFactory(
+            reactor, connectTo, maxConnections, connectName, settings
+        )
+        self.statsSignal = statsSignal
+        self._stats: LoopingCall | None = None
+        self._unsignal: Callable[[], None] | None = None
         self.onListenFailed = onListenFailed
         self.listening: Deferred[IListeningPort | None] = Deferred()
         self.raiseSynchronously = raiseSynchronously
@@ -93,6 +112,13 @@ class RelayService(Service):
             failed with, if it failed before this returns.
         """
         super().startService()  # type: ignore[no-untyped-call]
+        interval = self.factory.settings.statsInterval
+        if interval is not None:
+            self._stats = LoopingCall(self.factory.logStats)
+            self._stats.clock = self.factory.reactor
+            self._stats.start(interval, now=False)
+        if self.statsSignal:
+            self._unsignal = onStatsSignal(self.factory.reactor, self.factory.logStats)
         self.factory.holdLog()
         self._starting = True
         try:
@@ -153,6 +179,11 @@ class RelayService(Service):
             cancelled whatever the port does.
         """
         super().stopService()  # type: ignore[no-untyped-call]
+        if self._stats is not None and self._stats.running:
+            self._stats.stop()
+        if self._unsignal is not None:
+            self._unsignal()
+            self._unsignal = None
         if not self.listening.called:
             self.listening.cancel()
         port, self._port = self._port, None
@@ -191,7 +222,7 @@ def parseEndpoints(
     Parse the two endpoint strings of a relay.
 
     @param reactor: The reactor the endpoints will use.
-    @param listen: A server endpoint string.
+    @param listen: A server endpoint string; see L{withRelayBacklog}.
     @param connect: A client endpoint string.
     @return: The server and the client endpoint.
     @raise ValueError: If a string is bad, with a message that starts
@@ -204,146 +235,63 @@ def parseEndpoints(
     # Our parsing, for the did-you-mean of a misspelt prefix and the hint
     # for a string written for the other direction; the label says which
     # string was bad.
-    return (
+    endpoints = (
         parseFor(reactor, listen, "server", label="LISTEN"),
         parseFor(reactor, connect, "client", label="CONNECT"),
     )
+    withBacklog = withRelayBacklog(listen)
+    if withBacklog != listen:
+        # Parsed as given first, so that a bad string's message quotes
+        # what the user wrote, not our addition.
+        return parseFor(reactor, withBacklog, "server", label="LISTEN"), endpoints[1]
+    return endpoints
 
 
-def parseMaxConnections(text: str) -> int:
+#: Where each of Twisted's server strings takes C{backlog} by position
+#: (the prefix is 0).
+_TWISTED_BACKLOG_SLOTS = {"tcp": 3, "tcp6": 2, "unix": 3, "ssl": 6}
+
+
+def _backlogSlot(prefix: str) -> int | None:
+    spec = SPECS.get((prefix, "server"))
+    if spec is None:
+        return _TWISTED_BACKLOG_SLOTS.get(prefix)
+    names = [o.name for o in spec.options]
+    if "backlog" not in names:
+        return None
+    slots = [o.name for o in spec.positionals]
+    return slots.index("backlog") + 1 if "backlog" in slots else sys.maxsize
+
+
+def withRelayBacklog(listen: str) -> str:
     """
-    Parse a C{--max-connections} value.
+    Give a relay's server string the relay's listen queue,
+    L{RELAY_BACKLOG}, unless it sets one itself: a relay takes bursts of
+    connections that Twisted's 50 would overflow.
 
-    @param text: The value as given.
-    @return: The number, at least 1.
-    @raise ValueError: If C{text} is not a whole number of 1 or more.
+    @param listen: A server endpoint string.
+    @return: The same string, with C{backlog} added if its type (ours, or
+        one of Twisted's that takes one) takes a C{backlog} and the string
+        does not set it.
     """
-    if not text.isdigit() or int(text) < 1:
-        raise ValueError(f"--max-connections {text!r} is not a number of 1 or more")
-    return int(text)
-
-
-def parseGrace(text: str) -> float:
-    """
-    Parse a C{--grace} value.
-
-    @param text: The value as given, in seconds.
-    @return: The number of seconds, finite and not negative.
-    @raise ValueError: If C{text} is not such a number.
-    """
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < float("inf"):
-        raise ValueError(f"--grace {text!r} is not a number of seconds (0 or more)")
-    return value
-
-
-class Options(usage.Options):
-    """
-    Options of C{twist tx-relay}.
-    """
-
-    synopsis = "--listen LISTEN --connect CONNECT [options]"
-    longdesc = (
-        "Relay bytes between two endpoint strings, with flow control: each "
-        "connection accepted on LISTEN is connected to CONNECT."
-    )
-    optParameters = [
-        ["listen", "l", None, "Server endpoint string to accept connections on."],
-        ["connect", "c", None, "Client endpoint string to connect each one to."],
-        [
-            "max-connections",
-            None,
-            None,
-            "Most connections open at once.",
-            parseMaxConnections,
-        ],
-        [
-            "grace",
-            None,
-            5.0,
-            "Seconds open connections get to finish on stop.",
-            parseGrace,
-        ],
-    ]
-
-    def postOptions(self) -> None:
-        from twisted.internet import reactor
-
-        for name in ("listen", "connect"):
-            if self[name] is None:
-                raise usage.UsageError(f"--{name} is required")
-        try:
-            self["listenOn"], self["connectTo"] = parseEndpoints(
-                reactor, self["listen"], self["connect"]
-            )
-        except ValueError as e:
-            raise usage.UsageError(str(e)) from None
-
-
-def _stopAndExitNonZero(reactor: Any) -> Callable[[Failure], None]:
-    """
-    What C{twist tx-relay} does when listening fails once the reactor runs.
-
-    @param reactor: The running reactor.
-    @return: A function of the failure that stops the reactor and makes
-        the process exit with status 1.
-    """
-
-    def exitNonZero() -> None:
-        # twist and twistd offer no public way to set the exit status once
-        # the reactor runs: SystemExit raised in a reactor callback or in an
-        # atexit function is logged and dropped, and their main() returns
-        # None.  So once they are done (twistd has removed its pid file), end
-        # the process ourselves, after what it printed.
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                pass
-        os._exit(1)
-
-    def listenFailed(reason: Failure) -> None:
-        atexit.register(exitNonZero)
-        if reactor.running:
-            reactor.stop()
-        else:
-            reactor.callWhenRunning(reactor.stop)
-
-    return listenFailed
-
-
-def makeService(options: Options) -> RelayService:
-    """
-    Make the relay service for C{twist tx-relay}.
-
-    @param options: The parsed options.
-    @return: The service.  If it cannot listen, the process exits 1: a
-        listen that fails at once raises from C{startService}, as Twisted's
-        C{tcp:} does, and one that fails later stops the reactor.
-    """
-    from twisted.internet import reactor
-
-    return RelayService(
-        reactor,
-        options["listenOn"],
-        options["connectTo"],
-        options["max-connections"],
-        options["grace"],
-        onListenFailed=_stopAndExitNonZero(reactor),
-        listenName=options["listen"],
-        connectName=options["connect"],
-        raiseSynchronously=True,
-    )
+    tokens = tokenize(listen)
+    slot = _backlogSlot(tokens.args[0].lower())
+    if (
+        slot is None
+        or tokens.dangling is not None
+        or "backlog" in tokens.kwargs
+        or len(tokens.args) > slot
+    ):
+        return listen
+    return f"{listen}:backlog={RELAY_BACKLOG}"
 
 
 @implementer(ILogFilterPredicate)
 class RelayLogPredicate:
     """
     What the relay command logs: the relay's own events, or with C{quiet}
-    only the address it listens on; warnings and errors from anywhere.
+    only the address it listens on and the statistics; warnings and errors
+    from anywhere.
 
     @ivar quiet: Whether to leave out the log of each connection.
     """
@@ -359,6 +307,9 @@ class RelayLogPredicate:
         yes: PredicateResult = PredicateResult.yes
         no: PredicateResult = PredicateResult.no
         if level >= LogLevel.warn or event.get("relayListening"):
+            return yes
+        if event.get("relayStats"):
+            # Asked for, with --stats or SIGUSR1, even when quiet.
             return yes
         if self.quiet or event.get("log_namespace") != log.namespace:
             return no

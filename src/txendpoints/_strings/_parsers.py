@@ -23,11 +23,8 @@ from twisted.plugin import IPlugin
 from zope.interface import implementer
 
 from .._client._arguments import canReuseBinding
-from .._client._endpoints import (
-    HostClientEndpoint,
-    TCP4ClientEndpoint,
-    TCP6ClientEndpoint,
-)
+from .._client._endpoints import TCP4ClientEndpoint, TCP6ClientEndpoint
+from .._client._host import HostClientEndpoint
 from .._errors import EndpointStringError
 from .._net import addressFamily
 from .._server._endpoints import (

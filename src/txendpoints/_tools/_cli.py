@@ -66,6 +66,9 @@ def _addRelayCommand(commands: Any) -> None:
 
     @param commands: The subparsers of the C{txendpoints} parser.
     """
+    # Cheap: the relay's option table, not the relay.
+    from .._relay._options import addArguments
+
     relay = commands.add_parser(
         "relay",
         help="relay bytes between two endpoint strings",
@@ -79,22 +82,8 @@ def _addRelayCommand(commands: Any) -> None:
     )
     relay.add_argument("listen", metavar="LISTEN", help="server endpoint string")
     relay.add_argument("connect", metavar="CONNECT", help="client endpoint string")
-    relay.add_argument(
-        "--max-connections",
-        metavar="N",
-        type=_relayArgument("parseMaxConnections"),
-        help="refuse connections while N are open (default: no limit)",
-    )
-    relay.add_argument(
-        "--grace",
-        metavar="SECONDS",
-        type=_relayArgument("parseGrace"),
-        default=5.0,
-        help=(
-            "on SIGINT or SIGTERM, stop listening and give open connections "
-            "this long to finish (default: 5); a second signal ends them at once"
-        ),
-    )
+    # The relay's own options are shared with twist tx-relay.
+    addArguments(relay)
     relay.add_argument(
         "--once",
         action="store_true",
@@ -110,21 +99,6 @@ def _addRelayCommand(commands: Any) -> None:
         help="log only the listening address, warnings and errors",
     )
     relay.set_defaults(handler=_relay)
-
-
-def _relayArgument(name: str) -> Callable[[str], Any]:
-    # Imported when used, so that other subcommands do not pay for the
-    # relay's imports.  argparse reports a ValueError from a type function
-    # as "invalid <name> value"; ArgumentTypeError keeps our message.
-    def convert(text: str) -> Any:
-        from .._relay import _service as _relayservice
-
-        try:
-            return getattr(_relayservice, name)(text)
-        except ValueError as e:
-            raise argparse.ArgumentTypeError(str(e)) from None
-
-    return convert
 
 
 def _servesOnce(listenOn: object) -> bool:
@@ -146,6 +120,15 @@ def _servesOnce(listenOn: object) -> bool:
 
 def _relay(args: argparse.Namespace) -> int:
     import signal
+
+    from .._relay._options import installReactorNamed, settingsFrom
+
+    if args.reactor is not None:
+        try:
+            installReactorNamed(args.reactor)
+        except ValueError as e:
+            print(f"txendpoints relay: error: {e}", file=sys.stderr)
+            return 2
 
     from twisted.internet import reactor as _reactor
     from twisted.logger import (
@@ -195,6 +178,8 @@ def _relay(args: argparse.Namespace) -> int:
         onListenFailed=listenFailed,
         listenName=args.listen,
         connectName=args.connect,
+        settings=settingsFrom(vars(args)),
+        statsSignal=True,
     )
     if args.once or _servesOnce(listenOn):
 
