@@ -18,6 +18,7 @@ from ._server._endpoints import (
     TCP6ServerEndpoint,
 )
 from ._server._ports import ListeningPorts
+from ._sockopts import TCPOptions
 from ._stdio._endpoints import StandardIOClientEndpoint, StandardIOServerEndpoint
 from ._strings._describe import describe
 from ._strings._lookup import (
@@ -40,6 +41,7 @@ __all__ = [
     "TCP4ServerEndpoint",
     "TCP6ClientEndpoint",
     "TCP6ServerEndpoint",
+    "TCPOptions",
     "clientFromString",
     "describe",
     "rebuildPrefixTable",

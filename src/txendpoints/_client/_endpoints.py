@@ -34,9 +34,18 @@ from .._settings import (
     TCP4ClientSettings,
     TCP6ClientSettings,
 )
-from ._arguments import BindAddress, ConnectBinding, _bindPair, _hostText, binding
+from .._sockopts import NO_OPTIONS, TCPOptions, checkFor
+from ._arguments import (
+    BindAddress,
+    ConnectBinding,
+    _bindPair,
+    _hostText,
+    binding,
+    bindingsByFamily,
+)
 from ._race import StaggeredAttempts, interleave
 from ._resolve import resolveHappily
+from ._socket import SocketSetup, setUp
 
 
 class _ClientEndpoint(Configured):
@@ -61,6 +70,7 @@ class _ClientEndpoint(Configured):
         *,
         reuseAddress: bool = False,
         reusePort: bool = False,
+        options: TCPOptions | None = None,
     ) -> None:
         """
         @param reactor: An L{IReactorTCP<twisted.internet.interfaces.IReactorTCP>},
@@ -80,12 +90,21 @@ class _ClientEndpoint(Configured):
         @param reuseAddress: Whether to set C{SO_REUSEADDR} before binding
             C{bindAddress}, as a C{makeBinding} result can ask.
         @param reusePort: Whether to set C{SO_REUSEPORT} before binding.
+        @param options: The other socket options, set on the socket of every
+            attempt before it connects; they need a posix reactor.
         @raise ValueError: If C{reuseAddress} or C{reusePort} is asked of a
-            Twisted whose C{connectTCP} cannot set them.
+            Twisted whose C{connectTCP} cannot set them, with a reactor
+            whose sockets we do not configure; if C{options} holds one this
+            platform lacks, or a server's C{fastOpen}.
         """
         self._reactor = reactor
         self._hostGiven = host
-        bind, reuseAddress, reusePort = binding(bindAddress, reuseAddress, reusePort)
+        if options is None:
+            options = NO_OPTIONS
+        checkFor(options, "client")
+        bind, reuseAddress, reusePort = binding(
+            bindAddress, reuseAddress, reusePort, reactor
+        )
         #: What connectTCP is given: a makeBinding result stays as it was.
         self._bindAddress = bind
         try:
@@ -97,12 +116,14 @@ class _ClientEndpoint(Configured):
             host=hostText,
             port=port,
             timeout=timeout,
-            bindAddress=_bindPair(bind),
+            # Reuse options alone bind ("", 0), which is no bindAddress.
+            bindAddress=None if bindAddress is None else _bindPair(bind),
             # None is Twisted's HostnameEndpoint's way of asking for the
             # default.
             attemptDelay=0.25 if attemptDelay is None else attemptDelay,
             reuseAddress=reuseAddress,
             reusePort=reusePort,
+            options=options,
             **self._moreSettings,
         )
 
@@ -128,8 +149,8 @@ class _ClientEndpoint(Configured):
         """
         return ADDRESS_CLASSES[self._families[0]]("TCP", host, self._port)
 
-    def _bindFor(self, address: IPAddress) -> ConnectBinding:
-        return self._bindAddress
+    def _bindFor(self, address: IPAddress) -> ConnectBinding | SocketSetup:
+        return setUp(self._bindAddress, self._settings)
 
     def _noAddress(self, host: str) -> Exception:
         wanted = " or ".join(FAMILY_NAMES[f] for f in self._families)
@@ -273,6 +294,9 @@ class HostClientEndpoint(_ClientEndpoint):
         *,
         reuseAddress: bool = False,
         reusePort: bool = False,
+        options: TCPOptions | None = None,
+        bindAddress4: BindAddress = None,
+        bindAddress6: BindAddress = None,
     ) -> None:
         """
         The other parameters are those of L{TCP4ClientEndpoint.__init__}.  A
@@ -282,10 +306,19 @@ class HostClientEndpoint(_ClientEndpoint):
             answer when the other family answers first (RFC 8305 section 3).
         @param preferIPv6: Whether to start with IPv6; C{False} starts with
             IPv4.
+        @param bindAddress4: The local IPv4 address of IPv4 attempts, in any
+            form C{bindAddress} takes; it does not restrict the family.
+        @param bindAddress6: The local IPv6 address of IPv6 attempts.
+        @raise ValueError: If C{bindAddress} is given with C{bindAddress4}
+            or C{bindAddress6}, or either is of the other family.
         """
+        byFamily, pairs = bindingsByFamily(
+            bindAddress, bindAddress4, bindAddress6, reuseAddress, reusePort, reactor
+        )
         self._moreSettings = {
             "resolutionDelay": resolutionDelay,
             "preferIPv6": preferIPv6,
+            **pairs,
         }
         super().__init__(
             reactor,
@@ -296,11 +329,17 @@ class HostClientEndpoint(_ClientEndpoint):
             attemptDelay,
             reuseAddress=reuseAddress,
             reusePort=reusePort,
+            options=options,
         )
+        self._bindByFamily = byFamily
         bind = _bindPair(self._bindAddress)
         bindFamily = addressFamily(bind[0]) if bind else None
         preferred = (6, 4) if preferIPv6 else (4, 6)
         self._families = tuple(f for f in preferred if bindFamily in (None, f))
+
+    def _bindFor(self, address: IPAddress) -> ConnectBinding | SocketSetup:
+        family = 6 if isinstance(address, IPv6Address) else 4
+        return setUp(self._bindByFamily.get(family, self._bindAddress), self._settings)
 
     @property
     def _resolutionDelay(self) -> float:

@@ -35,11 +35,13 @@ from .._server._endpoints import (
     TCP4ServerEndpoint,
     TCP6ServerEndpoint,
 )
+from .._sockopts import OptionError, TCPOptions, checkFor
 from .._stdio._endpoints import StandardIOClientEndpoint, StandardIOServerEndpoint
 from ._spec import Spec
 from ._specs import (
     HOST_CLIENT,
     HOST_SERVER,
+    SOCKET_OPTION_NAMES,
     STDIO_CLIENT,
     STDIO_SERVER,
     TCP4_CLIENT,
@@ -68,27 +70,63 @@ def _checked(spec: Spec, endpoint: Callable[..., Any]) -> Callable[..., Any]:
     return build
 
 
+def _withOptions(spec: Spec, build: Callable[..., Any]) -> Callable[..., Any]:
+    """
+    Gather the socket options of a TCP string into one
+    L{TCPOptions<txendpoints.TCPOptions>}, refused as the endpoint classes
+    refuse it, and build the endpoint with it.
+    """
+
+    def withOptions(reactor: Any, **values: Any) -> Any:
+        given = {
+            name: values.pop(name)
+            for name in SOCKET_OPTION_NAMES
+            if values.get(name) is not None
+        }
+        values = {k: v for k, v in values.items() if k not in SOCKET_OPTION_NAMES}
+        try:
+            options = TCPOptions(**given)
+            checkFor(options, spec.direction)
+        except OptionError as e:
+            raise spec.error(str(e), e.option, e.value) from None
+        return build(reactor, options=options, **values)
+
+    return withOptions
+
+
 def _tcpClient(spec: Spec, endpoint: Callable[..., Any]) -> Callable[..., Any]:
     """
     Build a TCP client, refusing socket options this Twisted cannot set.
     """
 
     def build(reactor: Any, **values: Any) -> Any:
-        if not canReuseBinding():
+        if not canReuseBinding(reactor):
             for name in ("reuseAddress", "reusePort"):
                 if values[name]:
                     raise spec.error(
                         f"{name} needs a Twisted whose connectTCP takes "
-                        "twisted.internet.tcp.makeBinding, and this one does not",
+                        "twisted.internet.tcp.makeBinding or a reactor whose "
+                        f"sockets we create (a posix reactor), and "
+                        f"{type(reactor).__name__} with this Twisted is neither",
                         option=name,
                         value="yes",
                     )
+        if spec is HOST_CLIENT and values["bindAddress"] is not None:
+            for name in ("bindAddress4", "bindAddress6"):
+                if values[name] is not None:
+                    raise spec.error(
+                        f"bindAddress and {name} are both given; give either "
+                        "bindAddress (which restricts the attempts to its "
+                        "family) or bindAddress4 and bindAddress6",
+                        option=name,
+                        value=spec.option(name).kind.format(values[name]),
+                    )
         return endpoint(reactor, **values)
 
-    return build
+    return _withOptions(spec, build)
 
 
-def _hostServer(reactor: Any, **values: Any) -> HostServerEndpoint:
+def _hostServerUnchecked(reactor: Any, **values: Any) -> HostServerEndpoint:
     # The endpoint fails such a listen; a string can be refused when parsed.
     ipv6Only, interface = values["ipv6Only"], values["interface"]
     if ipv6Only is not None and addressFamily(interface) == 4:
@@ -100,6 +138,9 @@ def _hostServer(reactor: Any, **values: Any) -> HostServerEndpoint:
             value="yes" if ipv6Only else "no",
         )
     return HostServerEndpoint(reactor, **values)
+
+
+_hostServer = _withOptions(HOST_SERVER, _hostServerUnchecked)
 
 
 class _SpecParser:
@@ -170,8 +211,8 @@ class ClientParser(_SpecParser):
         return endpoint
 
 
-tcp4Server = ServerParser(TCP4_SERVER, TCP4ServerEndpoint)
-tcp6Server = ServerParser(TCP6_SERVER, TCP6ServerEndpoint)
+tcp4Server = ServerParser(TCP4_SERVER, _withOptions(TCP4_SERVER, TCP4ServerEndpoint))
+tcp6Server = ServerParser(TCP6_SERVER, _withOptions(TCP6_SERVER, TCP6ServerEndpoint))
 hostServer = ServerParser(HOST_SERVER, _hostServer)
 stdioServer = ServerParser(
     STDIO_SERVER, _checked(STDIO_SERVER, StandardIOServerEndpoint)
