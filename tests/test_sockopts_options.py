@@ -182,10 +182,10 @@ class CheckForTests(SynchronousTestCase):
         """
         Every option names a constant that the platform table has.
         """
-        for name, (server, client, platforms) in _options.PLATFORMS.items():
+        for name, (server, client, onServer, onClient) in _options.PLATFORMS.items():
             self.assertIn(server, _options._CONSTANTS, name)
             self.assertIn(client, _options._CONSTANTS, name)
-            self.assertTrue(platforms, name)
+            self.assertTrue(onServer and onClient, name)
         self.assertEqual(
             sorted(_options.PLATFORMS),
             sorted(f.name for f in attrs.fields(TCPOptions)),

@@ -192,6 +192,8 @@ class ListTests(SynchronousTestCase):
                 "default": "50",
                 "required": False,
                 "positional": False,
+                "type": "integer 1-65535",
+                "doc": "Size of the listen queue.",
             },
         )
         self.assertTrue(found[("tcp", "client")]["distribution"].startswith("Twisted "))

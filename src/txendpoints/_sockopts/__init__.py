@@ -27,6 +27,7 @@ from ._options import (
     OptionError,
     TCPOptions,
     checkFor,
+    platformsOf,
 )
 
 __all__ = [
@@ -47,5 +48,6 @@ __all__ = [
     "createSocket",
     "multipathWorks",
     "perConnection",
+    "platformsOf",
     "socketSettings",
 ]

@@ -67,25 +67,48 @@ _CONSTANTS: dict[str, int | None] = {
     "SO_REUSEPORT": _constant("SO_REUSEPORT"),
 }
 
-#: For each option: the constant it needs (by direction where they
-#: differ) and the platforms that have it, for messages and the docs.
-PLATFORMS: Final[dict[str, tuple[str, str, str]]] = {
-    "noDelay": ("TCP_NODELAY", "TCP_NODELAY", "every platform"),
-    "keepAlive": ("SO_KEEPALIVE", "SO_KEEPALIVE", "every platform"),
-    "keepIdle": ("TCP_KEEPIDLE", "TCP_KEEPIDLE", "Linux, macOS, BSD, Windows"),
-    "keepInterval": ("TCP_KEEPINTVL", "TCP_KEEPINTVL", "Linux, macOS, BSD, Windows"),
-    "keepCount": ("TCP_KEEPCNT", "TCP_KEEPCNT", "Linux, macOS, BSD, Windows"),
-    "userTimeout": ("TCP_USER_TIMEOUT", "TCP_USER_TIMEOUT", "Linux"),
-    "bindDevice": ("SO_BINDTODEVICE", "SO_BINDTODEVICE", "Linux"),
-    "receiveBuffer": ("SO_RCVBUF", "SO_RCVBUF", "every platform"),
-    "sendBuffer": ("SO_SNDBUF", "SO_SNDBUF", "every platform"),
-    "multipath": ("IPPROTO_MPTCP", "IPPROTO_MPTCP", "Linux 5.6 or later"),
+_KEEP_PLATFORMS: Final = "Linux, macOS, BSD, Windows"
+
+#: For each option: the constant it needs and the platforms that have it,
+#: for a server and for a client, for messages and the docs.
+PLATFORMS: Final[dict[str, tuple[str, str, str, str]]] = {
+    "noDelay": ("TCP_NODELAY", "TCP_NODELAY", "all", "all"),
+    "keepAlive": ("SO_KEEPALIVE", "SO_KEEPALIVE", "all", "all"),
+    "keepIdle": ("TCP_KEEPIDLE", "TCP_KEEPIDLE", _KEEP_PLATFORMS, _KEEP_PLATFORMS),
+    "keepInterval": (
+        "TCP_KEEPINTVL",
+        "TCP_KEEPINTVL",
+        _KEEP_PLATFORMS,
+        _KEEP_PLATFORMS,
+    ),
+    "keepCount": ("TCP_KEEPCNT", "TCP_KEEPCNT", _KEEP_PLATFORMS, _KEEP_PLATFORMS),
+    "userTimeout": ("TCP_USER_TIMEOUT", "TCP_USER_TIMEOUT", "Linux", "Linux"),
+    "bindDevice": ("SO_BINDTODEVICE", "SO_BINDTODEVICE", "Linux", "Linux"),
+    "receiveBuffer": ("SO_RCVBUF", "SO_RCVBUF", "all", "all"),
+    "sendBuffer": ("SO_SNDBUF", "SO_SNDBUF", "all", "all"),
+    "multipath": (
+        "IPPROTO_MPTCP",
+        "IPPROTO_MPTCP",
+        "Linux 5.6 or later",
+        "Linux 5.6 or later",
+    ),
     "fastOpen": (
         "TCP_FASTOPEN",
         "TCP_FASTOPEN_CONNECT",
-        "server: Linux, macOS, BSD; client: Linux 4.11 or later",
+        "Linux, macOS, BSD",
+        "Linux 4.11 or later",
     ),
 }
+
+
+def platformsOf(name: str, direction: Direction) -> tuple[str, str]:
+    """
+    @param name: A socket option's name.
+    @param direction: C{"server"} or C{"client"}.
+    @return: The socket constant it needs, and the platforms that have it.
+    """
+    server, client, onServer, onClient = PLATFORMS[name]
+    return (server, onServer) if direction == "server" else (client, onClient)
 
 
 class OptionError(ValueError):
@@ -279,14 +302,14 @@ def checkFor(options: TCPOptions, direction: Direction) -> None:
                 )
             _integer("fastOpen", fastOpen, *FAST_OPEN_QUEUE, "a queue length")
     for name, value in options.given():
-        server, client, platforms = PLATFORMS[name]
-        constant = server if direction == "server" else client
+        constant, platforms = platformsOf(name, direction)
         if name == "fastOpen" and value is False:
             continue  # Off is what a platform without it does anyway.
         if _CONSTANTS[constant] is None:
             raise OptionError(
                 f"option '{name}' needs {constant}, which this platform "
-                f"({sys.platform}) does not have; it works on {platforms}",
+                f"({sys.platform}) does not have; it works on "
+                + ("every platform" if platforms == "all" else platforms),
                 name,
                 _text(value),
             )

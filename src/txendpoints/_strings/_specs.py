@@ -43,8 +43,8 @@ __all__ = [
 ]
 
 
-def _on(name: str) -> str:
-    return f" Platforms: {_sockopts.PLATFORMS[name][2]}."
+def _on(name: str, direction: Direction = "server") -> str:
+    return f" Platforms: {_sockopts.platformsOf(name, direction)[1]}."
 
 
 _KEEP_SECONDS: Final = Integer(
@@ -72,7 +72,8 @@ def _socketOptions(direction: Direction) -> tuple[Option[Any], ...]:
             BOOLEAN,
             None,
             doc="TCP Fast Open (TCP_FASTOPEN_CONNECT): send the first data in "
-            "the SYN to a server that has given this host a cookie." + _on("fastOpen"),
+            "the SYN to a server that has given this host a cookie."
+            + _on("fastOpen", "client"),
         )
     return (
         Option(

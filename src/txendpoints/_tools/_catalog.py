@@ -34,12 +34,17 @@ class OptionInfo:
         not known.
     @ivar required: Whether it must be given.
     @ivar positional: Whether it may be given by position.
+    @ivar type: What values it takes, where known.
+    @ivar doc: What it means (and, for a socket option, its platforms),
+        where known.
     """
 
     name: str
     default: str | None
     required: bool
     positional: bool
+    type: str | None = None
+    doc: str | None = None
 
     def __str__(self) -> str:
         if self.required:
@@ -160,9 +165,36 @@ def _options(spec: Spec) -> tuple[OptionInfo, ...]:
             else option.kind.format(option.default),
             option.default is REQUIRED,
             option.positional,
+            option.kind.description,
+            option.doc,
         )
         for option in spec.options
     )
+
+
+def optionLines(options: tuple[OptionInfo, ...]) -> list[str]:
+    """
+    One line per option, for C{txendpoints list --long}.
+
+    @param options: The options of an endpoint type.
+    @return: Lines such as C{noDelay: yes|no|true|false|1|0; default:
+        unset. TCP_NODELAY: ...}.
+    """
+    lines = []
+    for option in options:
+        if option.required:
+            default = "required"
+        elif option.default is None:
+            default = "default: unset"
+        else:
+            default = f"default: {option.default or repr('')}"
+        head = (
+            f"{option.name}: {option.type}; {default}"
+            if option.type
+            else (f"{option.name}: {default}")
+        )
+        lines.append(f"{head}. {option.doc}" if option.doc else head)
+    return lines
 
 
 def _signatureOptions(function: Any) -> tuple[OptionInfo, ...] | None:
