@@ -18,7 +18,7 @@ from ._server._endpoints import (
     TCP6ServerEndpoint,
 )
 from ._server._ports import ListeningPorts
-from ._sockopts import TCPOptions
+from ._sockopts._options import TCPOptions
 from ._stdio._endpoints import StandardIOClientEndpoint, StandardIOServerEndpoint
 from ._strings._describe import describe
 from ._strings._lookup import (

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 from attrs import frozen
 
-from ._sockopts import NO_OPTIONS, TCPOptions
+from ._sockopts._options import NO_OPTIONS, TCPOptions
 
 #: How the string layer writes each settings class as an endpoint string.
 _writers: dict[type, Callable[[Any], str]] = {}

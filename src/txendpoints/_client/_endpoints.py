@@ -34,7 +34,7 @@ from .._settings import (
     TCP4ClientSettings,
     TCP6ClientSettings,
 )
-from .._sockopts import NO_OPTIONS, TCPOptions, checkFor
+from .._sockopts._options import NO_OPTIONS, TCPOptions, checkFor
 from ._arguments import (
     BindAddress,
     ConnectBinding,

@@ -25,7 +25,8 @@ from twisted.internet.error import ConnectError
 from twisted.internet.interfaces import IConnector
 
 from .._settings import TCP4ClientSettings
-from .._sockopts import NO_OPTIONS, TCPOptions, apply, createSocket, socketSettings
+from .._sockopts._apply import apply, createSocket, socketSettings
+from .._sockopts._options import NO_OPTIONS, TCPOptions
 from ._arguments import ConnectBinding, canConfigure, isBinding
 
 

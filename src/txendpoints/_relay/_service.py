@@ -29,6 +29,7 @@ from zope.interface import implementer
 
 from .._errors import EndpointStringError
 from .._net import formatAddress
+from .._strings._parsers import noDelayByDefault
 from ._factory import RelayFactory
 from ._relay import log
 
@@ -200,7 +201,11 @@ def parseEndpoints(
             # Twisted's own parsers report missing arguments as TypeError
             # and unknown prefixes as ValueError, without the string.
             raise ValueError(f"bad endpoint string {description!r}: {e}") from e
-    return endpoints[0], endpoints[1]
+    # A relay must not add Nagle delay to what it forwards (issue 14).
+    return (
+        noDelayByDefault(endpoints[0], reactor),
+        noDelayByDefault(endpoints[1], reactor),
+    )
 
 
 def parseMaxConnections(text: str) -> int:

@@ -19,7 +19,7 @@ from twisted.internet.interfaces import IAddress, IProtocol, IProtocolFactory
 from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
 
-from .._sockopts import Setting, apply
+from .._sockopts._apply import Setting, apply
 
 _log = Logger()
 

@@ -32,7 +32,7 @@ from .._settings import (
     TCP4ServerSettings,
     TCP6ServerSettings,
 )
-from .._sockopts import NO_OPTIONS, TCPOptions, checkFor
+from .._sockopts._options import NO_OPTIONS, TCPOptions, checkFor
 from ._ports import ListeningPorts, listenAll
 from ._socket import ListenAddress, SocketMaker, listenOn, needsOwnSocket
 from ._startup import resolveBeforeRunning

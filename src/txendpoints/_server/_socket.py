@@ -29,14 +29,8 @@ from twisted.internet.interfaces import (
 from twisted.internet.protocol import ServerFactory
 
 from .._errors import cannotListen
-from .._sockopts import (
-    NO_OPTIONS,
-    Setting,
-    TCPOptions,
-    createSocket,
-    perConnection,
-    socketSettings,
-)
+from .._sockopts._apply import Setting, createSocket, perConnection, socketSettings
+from .._sockopts._options import NO_OPTIONS, TCPOptions
 from ._accepted import ConfiguringFactory
 
 #: Looked up once so that tests can pretend the platform lacks them.

@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from attrs import evolve
 from twisted.internet.interfaces import (
+    IReactorSocket,
     IStreamClientEndpoint,
     IStreamClientEndpointStringParserWithReactor,
     IStreamServerEndpoint,
@@ -22,7 +24,7 @@ from twisted.internet.interfaces import (
 from twisted.plugin import IPlugin
 from zope.interface import implementer
 
-from .._client._arguments import canReuseBinding
+from .._client._arguments import canConfigure, canReuseBinding
 from .._client._endpoints import (
     HostClientEndpoint,
     TCP4ClientEndpoint,
@@ -35,7 +37,8 @@ from .._server._endpoints import (
     TCP4ServerEndpoint,
     TCP6ServerEndpoint,
 )
-from .._sockopts import OptionError, TCPOptions, checkFor
+from .._settings import Configured
+from .._sockopts._options import OptionError, TCPOptions, checkFor
 from .._stdio._endpoints import StandardIOClientEndpoint, StandardIOServerEndpoint
 from ._spec import Spec
 from ._specs import (
@@ -223,6 +226,33 @@ hostClient = ClientParser(HOST_CLIENT, _tcpClient(HOST_CLIENT, HostClientEndpoin
 stdioClient = ClientParser(
     STDIO_CLIENT, _checked(STDIO_CLIENT, StandardIOClientEndpoint)
 )
+
+
+def noDelayByDefault(endpoint: Any, reactor: Any) -> Any:
+    """
+    Turn on C{noDelay} in one of our TCP endpoints unless its string or
+    its options said C{noDelay} either way, where the reactor lets us set
+    it: what C{txendpoints relay} does, as a relay must not add Nagle
+    delay to what it forwards.
+
+    @param endpoint: A freshly parsed endpoint, ours or not.
+    @param reactor: Its reactor.
+    @return: C{endpoint}, changed if it is one of our TCP endpoints.
+    """
+    if not isinstance(endpoint, Configured):
+        return endpoint
+    settings = endpoint._settings
+    options = getattr(settings, "options", None)
+    if not isinstance(options, TCPOptions) or options.noDelay is not None:
+        return endpoint
+    server = isinstance(
+        endpoint, TCP4ServerEndpoint | TCP6ServerEndpoint | HostServerEndpoint
+    )
+    if not (IReactorSocket.providedBy(reactor) if server else canConfigure(reactor)):
+        return endpoint
+    endpoint._settings = evolve(settings, options=evolve(options, noDelay=True))
+    return endpoint
+
 
 #: Every parser of ours, for the dropin and for lookups.
 serverParsers: tuple[ServerParser, ...] = (

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from .. import _sockopts
+from .._sockopts import _options as _sockopts
 from ._spec import REQUIRED, Direction, Option, Spec
 from ._values import (
     BACKLOG,

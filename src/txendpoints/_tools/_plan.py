@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from .._net import hostPort
 from .._settings import Configured
-from .._sockopts import multipathWorks
+from .._sockopts._apply import multipathWorks
 from .._strings._describe import describe, settingsValues, specOf
 from .._strings._quoting import escape
 from .._strings._spec import Spec
