@@ -11,7 +11,11 @@ import sys
 from typing import Any
 from unittest import mock
 
-from twisted.internet.error import CannotListenError, ConnectError
+from twisted.internet.error import (
+    CannotListenError,
+    ConnectError,
+    ConnectingCancelledError,
+)
 from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase
@@ -350,7 +354,7 @@ class ClientTests(SynchronousTestCase):
             self.assertEqual(connector.setup.options, options)
         self.assertEqual(self.reactor.tcpClients, [])
         d.cancel()
-        self.failureResultOf(d)
+        self.failureResultOf(d, ConnectingCancelledError)
 
     def test_plainAttempts(self) -> None:
         """
@@ -384,3 +388,43 @@ class ClientTests(SynchronousTestCase):
             endpoint._bindFor(IPv4Address("TCP", "127.0.0.1", 80)),
             SocketSetup(None, TCPOptions(keepAlive=True)),
         )
+
+
+class ReuseWithoutBindingTests(SynchronousTestCase):
+    """
+    On a Twisted without C{makeBinding} (before 26), client C{reuseAddress}
+    and C{reusePort} are set by our connector on a posix reactor, and
+    refused, saying why, on any other.
+    """
+
+    def setUp(self) -> None:
+        from txendpoints._client import _arguments
+
+        self.patch(_arguments, "makeBinding", None)
+
+    def test_posix(self) -> None:
+        from twisted.internet import reactor
+
+        endpoint = clientFromString(
+            reactor, "tx-tcp4:127.0.0.1:80:bindAddress=127.0.0.1\\:4000:reusePort=yes"
+        )
+        from twisted.internet.address import IPv4Address
+
+        self.assertEqual(
+            endpoint._bindFor(  # type: ignore[attr-defined]
+                IPv4Address("TCP", "127.0.0.1", 80)
+            ),
+            SocketSetup(("127.0.0.1", 4000), TCPOptions(), False, True),
+        )
+
+    def test_otherReactor(self) -> None:
+        with self.assertRaises(EndpointStringError) as e:
+            clientFromString(MemoryReactorClock(), "tx-tcp4:h:80:reuseAddress=yes")
+        self.assertEqual(
+            str(e.exception),
+            "tx-tcp4: reuseAddress needs a Twisted whose connectTCP takes "
+            "twisted.internet.tcp.makeBinding or a reactor whose sockets we create "
+            "(a posix reactor), and MemoryReactorClock with this Twisted is neither",
+        )
+        with self.assertRaises(ValueError):
+            TCP4ClientEndpoint(MemoryReactorClock(), "h", 80, reusePort=True)

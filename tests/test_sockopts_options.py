@@ -150,6 +150,13 @@ class CheckForTests(SynchronousTestCase):
             str(e.exception), "fastOpen 0 is not a queue length from 1 to 65535"
         )
 
+    def test_notOptions(self) -> None:
+        with self.assertRaises(TypeError) as e:
+            checkFor({"noDelay": True}, "server")  # type: ignore[arg-type]
+        self.assertEqual(
+            str(e.exception), "options must be a txendpoints.TCPOptions, not dict"
+        )
+
     def test_platformLacks(self) -> None:
         """
         An option whose constant the platform lacks is refused, naming the

@@ -282,7 +282,12 @@ def checkFor(options: TCPOptions, direction: Direction) -> None:
     @param direction: C{"server"} or C{"client"}.
     @raise OptionError: For a C{fastOpen} of the other direction's type, or
         an option whose socket constant this platform lacks.
+    @raise TypeError: If C{options} is not a L{TCPOptions}.
     """
+    if not isinstance(options, TCPOptions):
+        raise TypeError(
+            f"options must be a txendpoints.TCPOptions, not {type(options).__name__}"
+        )
     fastOpen = options.fastOpen
     if fastOpen is not None:
         if direction == "client" and not isinstance(fastOpen, bool):
