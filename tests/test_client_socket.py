@@ -8,6 +8,7 @@ from __future__ import annotations
 import socket
 from typing import Any, cast
 
+from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.error import ConnectError
 from twisted.internet.protocol import ClientFactory
 from twisted.internet.testing import MemoryReactorClock
@@ -27,6 +28,10 @@ except ImportError:  # pragma: no cover - older Twisted
     makeBinding = None  # type: ignore[assignment]
 
 
+V4 = IPv4Address("TCP", "10.0.0.2", 80)
+V6 = IPv6Address("TCP", "::2", 80)
+
+
 def settings(**kwargs: Any) -> TCP4ClientSettings:
     return TCP4ClientSettings("example.org", 80, **kwargs)
 
@@ -38,13 +43,18 @@ class SetUpTests(SynchronousTestCase):
     """
 
     def test_nothingToSet(self) -> None:
-        self.assertIsNone(setUp(None, settings()))
-        self.assertEqual(setUp(("::1", 0), settings()), ("::1", 0))
+        self.assertIsNone(setUp(V4, None, {}, settings()))
+        self.assertEqual(setUp(V6, ("::1", 0), {}, settings()), ("::1", 0))
+
+    def test_byFamily(self) -> None:
+        byFamily: dict[int, Any] = {6: ("::9", 0)}
+        self.assertEqual(setUp(V6, None, byFamily, settings()), ("::9", 0))
+        self.assertIsNone(setUp(V4, None, byFamily, settings()))
 
     def test_options(self) -> None:
         options = TCPOptions(noDelay=True)
         self.assertEqual(
-            setUp(("10.0.0.1", 0), settings(options=options)),
+            setUp(V4, ("10.0.0.1", 0), {}, settings(options=options)),
             SocketSetup(("10.0.0.1", 0), options),
         )
 
@@ -53,7 +63,7 @@ class SetUpTests(SynchronousTestCase):
         Reuse options that no C{makeBinding} result carries are ours to set.
         """
         self.assertEqual(
-            setUp(("10.0.0.1", 5), settings(reuseAddress=True, reusePort=True)),
+            setUp(V4, ("10.0.0.1", 5), {}, settings(reuseAddress=True, reusePort=True)),
             SocketSetup(("10.0.0.1", 5), TCPOptions(), True, True),
         )
 
@@ -61,7 +71,7 @@ class SetUpTests(SynchronousTestCase):
         if makeBinding is None:
             raise SkipTest("no makeBinding")  # pragma: no cover
         bound = makeBinding("10.0.0.1", 5, False, True)
-        self.assertIs(setUp(bound, settings(reusePort=True)), bound)
+        self.assertIs(setUp(V4, bound, {}, settings(reusePort=True)), bound)
 
 
 class ConnectTests(SynchronousTestCase):

@@ -34,7 +34,7 @@ from .._settings import (
     TCP4ClientSettings,
     TCP6ClientSettings,
 )
-from .._sockopts._options import NO_OPTIONS, TCPOptions, checkFor
+from .._sockopts._options import TCPOptions, checked
 from ._arguments import (
     BindAddress,
     ConnectBinding,
@@ -57,6 +57,8 @@ class _ClientEndpoint(Configured):
     _settings: TCP4ClientSettings
     #: The fields a subclass's settings add, set before C{__init__} runs.
     _moreSettings: dict[str, Any] = {}
+    #: The binding of each family that has its own (tx-host's bindAddress4/6).
+    _bindByFamily: dict[int, ConnectBinding] = {}
     _families: tuple[int, ...]
 
     def __init__(
@@ -90,18 +92,13 @@ class _ClientEndpoint(Configured):
         @param reuseAddress: Whether to set C{SO_REUSEADDR} before binding
             C{bindAddress}, as a C{makeBinding} result can ask.
         @param reusePort: Whether to set C{SO_REUSEPORT} before binding.
-        @param options: The other socket options, set on the socket of every
-            attempt before it connects; they need a posix reactor.
-        @raise ValueError: If C{reuseAddress} or C{reusePort} is asked of a
-            Twisted whose C{connectTCP} cannot set them, with a reactor
-            whose sockets we do not configure; if C{options} holds one this
-            platform lacks, or a server's C{fastOpen}.
+        @param options: Socket options for every attempt (a posix reactor).
+        @raise ValueError: For reuse options without C{makeBinding} on a
+            reactor that is not posix, or bad C{options} (see L{TCPOptions}).
         """
         self._reactor = reactor
         self._hostGiven = host
-        if options is None:
-            options = NO_OPTIONS
-        checkFor(options, "client")
+        options = checked(options, "client")
         bind, reuseAddress, reusePort = binding(
             bindAddress, reuseAddress, reusePort, reactor
         )
@@ -150,7 +147,7 @@ class _ClientEndpoint(Configured):
         return ADDRESS_CLASSES[self._families[0]]("TCP", host, self._port)
 
     def _bindFor(self, address: IPAddress) -> ConnectBinding | SocketSetup:
-        return setUp(self._bindAddress, self._settings)
+        return setUp(address, self._bindAddress, self._bindByFamily, self._settings)
 
     def _noAddress(self, host: str) -> Exception:
         wanted = " or ".join(FAMILY_NAMES[f] for f in self._families)
@@ -306,11 +303,10 @@ class HostClientEndpoint(_ClientEndpoint):
             answer when the other family answers first (RFC 8305 section 3).
         @param preferIPv6: Whether to start with IPv6; C{False} starts with
             IPv4.
-        @param bindAddress4: The local IPv4 address of IPv4 attempts, in any
-            form C{bindAddress} takes; it does not restrict the family.
+        @param bindAddress4: The local IPv4 address of IPv4 attempts (as
+            C{bindAddress} takes it); it does not restrict the family.
         @param bindAddress6: The local IPv6 address of IPv6 attempts.
-        @raise ValueError: If C{bindAddress} is given with C{bindAddress4}
-            or C{bindAddress6}, or either is of the other family.
+        @raise ValueError: If C{bindAddress} is given too, or one is the wrong family.
         """
         byFamily, pairs = bindingsByFamily(
             bindAddress, bindAddress4, bindAddress6, reuseAddress, reusePort, reactor
@@ -336,10 +332,6 @@ class HostClientEndpoint(_ClientEndpoint):
         bindFamily = addressFamily(bind[0]) if bind else None
         preferred = (6, 4) if preferIPv6 else (4, 6)
         self._families = tuple(f for f in preferred if bindFamily in (None, f))
-
-    def _bindFor(self, address: IPAddress) -> ConnectBinding | SocketSetup:
-        family = 6 if isinstance(address, IPv6Address) else 4
-        return setUp(self._bindByFamily.get(family, self._bindAddress), self._settings)
 
     @property
     def _resolutionDelay(self) -> float:

@@ -8,9 +8,9 @@ options we build the connector C{connectTCP} would (L{tcp.Connector}), with
 a L{tcp.Client} whose C{createInternetSocket} sets them.  Cancelling,
 timeouts and errors are Twisted's own.
 
-It may import L{txendpoints._sockopts}, L{txendpoints._settings}, the rest
-of L{txendpoints._client}'s argument handling, Twisted and the standard
-library.
+It may import L{txendpoints._sockopts}, L{txendpoints._settings},
+L{txendpoints._net}, the rest of L{txendpoints._client}'s argument
+handling, Twisted and the standard library.
 """
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ from typing import Any
 
 from attrs import frozen
 from twisted.internet import tcp
+from twisted.internet.address import IPv6Address
 from twisted.internet.error import ConnectError
 from twisted.internet.interfaces import IConnector
 
+from .._net import IPAddress
 from .._settings import TCP4ClientSettings
 from .._sockopts._apply import apply, createSocket, socketSettings
 from .._sockopts._options import NO_OPTIONS, TCPOptions
@@ -97,20 +99,31 @@ class SocketSetup:
 
 
 def setUp(
-    bind: ConnectBinding, settings: TCP4ClientSettings
+    address: IPAddress,
+    bind: ConnectBinding,
+    byFamily: dict[int, ConnectBinding],
+    settings: TCP4ClientSettings,
 ) -> ConnectBinding | SocketSetup:
     """
-    What an attempt is given to bind C{bind}.
+    What an attempt to C{address} is given as its C{bindAddress}.
 
+    @param address: Where the attempt connects.
     @param bind: What C{connectTCP} would be given.
+    @param byFamily: What C{connectTCP} would be given instead, for a
+        family with a binding of its own.
     @param settings: The endpoint's settings, with its socket options and
         whether C{SO_REUSEADDR} and C{SO_REUSEPORT} were asked for.
-    @return: C{bind} itself, for C{connectTCP}, or a L{SocketSetup} if
+    @return: The binding itself, for C{connectTCP}, or a L{SocketSetup} if
         there are socket options to set that C{connectTCP} cannot: any of
         C{options}, or reuse options that no C{makeBinding} result carries.
     """
+    if byFamily:
+        bind = byFamily.get(6 if isinstance(address, IPv6Address) else 4, bind)
     options = settings.options
     reuseAddress, reusePort = settings.reuseAddress, settings.reusePort
+    if options is NO_OPTIONS and not (reuseAddress or reusePort):
+        # Every attempt passes here: nothing more when nothing is to be set.
+        return bind
     ourReuse = not isBinding(bind) and (reuseAddress or reusePort)
     if options == NO_OPTIONS and not ourReuse:
         return bind

@@ -32,7 +32,7 @@ from .._settings import (
     TCP4ServerSettings,
     TCP6ServerSettings,
 )
-from .._sockopts._options import NO_OPTIONS, TCPOptions, checkFor
+from .._sockopts._options import TCPOptions, checked
 from ._ports import ListeningPorts, listenAll
 from ._socket import ListenAddress, SocketMaker, listenOn, needsOwnSocket
 from ._startup import resolveBeforeRunning
@@ -72,9 +72,7 @@ class _TCPServerEndpoint(Configured):
         options: TCPOptions | None = None,
     ) -> None:
         self._reactor = reactor
-        if options is None:
-            options = NO_OPTIONS
-        checkFor(options, "server")
+        options = checked(options, "server")
         fields: dict[str, Any] = {
             "port": port,
             "backlog": backlog,

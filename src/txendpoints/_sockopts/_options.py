@@ -318,3 +318,19 @@ def checkFor(options: TCPOptions, direction: Direction) -> None:
                 name,
                 _text(value),
             )
+
+
+def checked(options: TCPOptions | None, direction: Direction) -> TCPOptions:
+    """
+    The options an endpoint class was given, checked by L{checkFor}.
+
+    @param options: The C{options} argument, or L{None} for none.
+    @param direction: C{"server"} or C{"client"}.
+    @return: C{options}, or L{NO_OPTIONS} for L{None}.
+    @raise OptionError: See L{checkFor}.
+    @raise TypeError: See L{checkFor}.
+    """
+    if options is None:
+        return NO_OPTIONS
+    checkFor(options, direction)
+    return options

@@ -38,7 +38,7 @@ from .._server._endpoints import (
     TCP6ServerEndpoint,
 )
 from .._settings import Configured
-from .._sockopts._options import OptionError, TCPOptions, checkFor
+from .._sockopts._options import NO_OPTIONS, OptionError, TCPOptions, checkFor
 from .._stdio._endpoints import StandardIOClientEndpoint, StandardIOServerEndpoint
 from ._spec import Spec
 from ._specs import (
@@ -88,7 +88,8 @@ def _withOptions(spec: Spec, build: Callable[..., Any]) -> Callable[..., Any]:
         }
         values = {k: v for k, v in values.items() if k not in SOCKET_OPTION_NAMES}
         try:
-            options = TCPOptions(**given)
+            # NO_OPTIONS itself, for the endpoints' fast path.
+            options = TCPOptions(**given) if given else NO_OPTIONS
             checkFor(options, spec.direction)
         except OptionError as e:
             raise spec.error(str(e), e.option, e.value) from None
