@@ -115,12 +115,13 @@ class FakeSocket:
     failBind: OSError | None = None
     failCreate: OSError | None = None
 
-    def __init__(self, family: int, type: int) -> None:
+    def __init__(self, family: int, type: int, proto: int = 0) -> None:
         if FakeSocket.failCreate is not None:
             raise FakeSocket.failCreate
         self.family = family
         self.type = type
-        self.options: list[tuple[int, int, int]] = []
+        self.proto = proto
+        self.options: list[tuple[int, int, int | bytes]] = []
         self.blocking = True
         self.bound: tuple[Any, ...] | None = None
         self.backlog: int | None = None
@@ -133,7 +134,7 @@ class FakeSocket:
         cls.failBind = None
         cls.failCreate = None
 
-    def setsockopt(self, level: int, name: int, value: int) -> None:
+    def setsockopt(self, level: int, name: int, value: int | bytes) -> None:
         self.options.append((level, name, value))
 
     def setblocking(self, flag: bool) -> None:
@@ -153,7 +154,7 @@ class FakeSocket:
     def close(self) -> None:
         self.closed = True
 
-    def option(self, level: int, name: int) -> int | None:
+    def option(self, level: int, name: int) -> int | bytes | None:
         """
         @return: The last value set for an option, or L{None}.
         """

@@ -398,7 +398,14 @@ class ExampleTests(SynchronousTestCase):
         The pages that teach by example really run some, so a change of
         markup cannot silently turn them into text.
         """
-        for name in ("tutorial", "strings", "migrating", "happy-eyeballs", "testing"):
+        for name in (
+            "tutorial",
+            "strings",
+            "socket-options",
+            "migrating",
+            "happy-eyeballs",
+            "testing",
+        ):
             ran, _ = runExamples(DOCS / f"{name}.rst")
             self.assertGreater(ran, 1, name)
         ran, _ = runExamples(ROOT / "README.rst")

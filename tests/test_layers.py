@@ -25,6 +25,7 @@ TESTS = Path(__file__).resolve().parent
 #: its own layer.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("_net",),
+    ("_sockopts",),
     ("_errors", "_resolver", "_settings"),
     ("_client", "_server", "_stdio"),
     ("_strings",),

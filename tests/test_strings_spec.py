@@ -14,7 +14,22 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from txendpoints import EndpointStringError
 from txendpoints._strings._spec import Direction
-from txendpoints._strings._specs import HOST_SERVER, SPECS, TCP4_SERVER, TCP6_SERVER
+from txendpoints._strings._specs import (
+    HOST_SERVER,
+    SOCKET_OPTION_NAMES,
+    SPECS,
+    TCP4_SERVER,
+    TCP6_SERVER,
+)
+
+#: What every TCP server string has when it sets no socket option.
+UNSET = dict.fromkeys(sorted(SOCKET_OPTION_NAMES))
+
+#: The names the "valid options are" hint lists after a TCP4 server's own.
+SOCKET_NAMES = (
+    "noDelay, keepAlive, keepIdle, keepInterval, keepCount, userTimeout, "
+    "bindDevice, receiveBuffer, sendBuffer, multipath, fastOpen"
+)
 
 
 def parseString(description: str) -> tuple[str, dict[str, Any]]:
@@ -50,6 +65,7 @@ class SpecParseTests(SynchronousTestCase):
                     "interface": "::",
                     "ipv6Only": None,
                     "reusePort": False,
+                    **UNSET,
                 },
             ),
         )
@@ -57,7 +73,13 @@ class SpecParseTests(SynchronousTestCase):
             parseString("tx-tcp4:80"),
             (
                 "tx-tcp4",
-                {"port": 80, "backlog": 50, "interface": "", "reusePort": False},
+                {
+                    "port": 80,
+                    "backlog": 50,
+                    "interface": "",
+                    "reusePort": False,
+                    **UNSET,
+                },
             ),
         )
         self.assertEqual(
@@ -70,6 +92,7 @@ class SpecParseTests(SynchronousTestCase):
                     "interface": "",
                     "ipv6Only": None,
                     "reusePort": False,
+                    **UNSET,
                 },
             ),
         )
@@ -83,6 +106,7 @@ class SpecParseTests(SynchronousTestCase):
                 "interface": "::1",
                 "ipv6Only": None,
                 "reusePort": False,
+                **UNSET,
             },
         )
 
@@ -95,6 +119,7 @@ class SpecParseTests(SynchronousTestCase):
                 "interface": "::",
                 "ipv6Only": False,
                 "reusePort": True,
+                **UNSET,
             },
         )
         self.assertEqual(parseString("tx-tcp6:80:ipv6Only=YES")[1]["ipv6Only"], True)
@@ -109,7 +134,7 @@ class SpecParseTests(SynchronousTestCase):
         self.assertMessage(
             "tx-tcp4:80:ipv6Only=yes",
             "tx-tcp4: option 'ipv6Only' is unknown; "
-            "valid options are port, backlog, interface, reusePort",
+            f"valid options are port, backlog, interface, reusePort, {SOCKET_NAMES}",
         )
         self.assertMessage(
             "tx-tcp6:80:ipv6only=yes",
@@ -187,9 +212,9 @@ class SpecParseTests(SynchronousTestCase):
 
     def test_unknownNoSuggestion(self) -> None:
         self.assertMessage(
-            "tx-tcp4:80:timeout=3",
-            "tx-tcp4: option 'timeout' is unknown; "
-            "valid options are port, backlog, interface, reusePort",
+            "tx-tcp4:80:frobnicate=3",
+            "tx-tcp4: option 'frobnicate' is unknown; "
+            f"valid options are port, backlog, interface, reusePort, {SOCKET_NAMES}",
         )
 
     def test_emptyName(self) -> None:
@@ -417,6 +442,7 @@ class SpecParseTests(SynchronousTestCase):
                 "interface": "::1",
                 "ipv6Only": None,
                 "reusePort": False,
+                **UNSET,
             },
         )
 

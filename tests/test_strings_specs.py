@@ -32,11 +32,21 @@ from txendpoints._strings._values import (
     DURATION,
     BindAddress,
     Boolean,
+    Device,
     Duration,
     Host,
     Integer,
     Kind,
+    Seconds,
+    Size,
 )
+
+#: The socket options, as the "valid options are" hint lists them.
+SOCKET_NAMES = (
+    "noDelay, keepAlive, keepIdle, keepInterval, keepCount, userTimeout, "
+    "bindDevice, receiveBuffer, sendBuffer, multipath, fastOpen"
+)
+
 
 _HOST_NAME = st.from_regex(
     r"[a-z][a-z0-9-]{0,8}[a-z0-9](\.[a-z][a-z0-9]{0,5}){0,2}", fullmatch=True
@@ -81,8 +91,17 @@ KIND_STRATEGIES: dict[type[Any], Callable[[Any], st.SearchStrategy[Any]]] = {
     Boolean: lambda kind: st.booleans(),
     Host: _host,
     BindAddress: lambda kind: st.tuples(
-        _host(Host(kind.family, empty=True)), st.integers(0, 65535)
+        _host(Host(kind.family, kind.names, empty=True)), st.integers(0, 65535)
     ),
+    Seconds: lambda kind: st.floats(
+        0, kind.high, exclude_min=True, allow_nan=False, allow_infinity=False
+    ),
+    Size: lambda kind: st.one_of(
+        st.integers(kind.low, kind.high),
+        st.integers(1, 1023).map(lambda n: n * 1024),
+        st.integers(1, 1023).map(lambda n: n * 1024 * 1024),
+    ),
+    Device: lambda kind: st.from_regex(r"[a-z][a-z0-9.-]{0,14}", fullmatch=True),
 }
 
 
@@ -149,6 +168,16 @@ def specAndValues(draw: st.DrawFn) -> tuple[Spec, dict[str, Any]]:
         # test_settings); everything else still round-trips.
         values.pop("reuseAddress", None)
         values.pop("reusePort", None)
+    if values.get("keepAlive") is False:
+        # Keepalive timings with keepalive off are refused (tested in
+        # test_sockopts_options).
+        for name in ("keepIdle", "keepInterval", "keepCount"):
+            values.pop(name, None)
+    if values.get("bindAddress") is not None:
+        # bindAddress excludes the per-family ones (tested in
+        # test_client_sockopts).
+        values.pop("bindAddress4", None)
+        values.pop("bindAddress6", None)
     if (spec.prefix, spec.direction) == ("tx-host", "server"):
         # ipv6Only with an IPv4 literal would be ignored, so it is refused
         # (tested in test_strings_parsers).
@@ -330,14 +359,14 @@ BAD_STRINGS: list[tuple[str, str, str, str | None]] = [
         "tx-tcp6:80:zzz=1",
         "server",
         "tx-tcp6: option 'zzz' is unknown; valid options are port, backlog, "
-        "interface, ipv6Only, reusePort",
+        f"interface, ipv6Only, reusePort, {SOCKET_NAMES}",
         "zzz",
     ),
     (
         "tx-tcp4:80:reactor=x",
         "server",
         "tx-tcp4: option 'reactor' is unknown; valid options are port, backlog, "
-        "interface, reusePort",
+        f"interface, reusePort, {SOCKET_NAMES}",
         "reactor",
     ),
     (

@@ -12,6 +12,12 @@ from txendpoints._tools import _catalog
 
 from .test_strings_lookup import FakeParser, _twistedVersion
 
+#: The socket options, which every TCP prefix lists after its own.
+SOCKET_NAMES = (
+    "noDelay keepAlive keepIdle keepInterval keepCount userTimeout bindDevice "
+    "receiveBuffer sendBuffer multipath fastOpen"
+).split()
+
 
 class CatalogTests(SynchronousTestCase):
     """
@@ -33,6 +39,7 @@ class CatalogTests(SynchronousTestCase):
                 "interface=\\:\\:",
                 "ipv6Only",
                 "reusePort=no",
+                *SOCKET_NAMES,
             ],
         )
         interface = ours.options[2]

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from twisted.trial.unittest import SynchronousTestCase
 
+from .test_tools_catalog import SOCKET_NAMES
+
 _SCRIPT = Path(sys.executable).with_name("txendpoints")
 
 
@@ -211,7 +213,9 @@ class ListTests(SynchronousTestCase):
                 "backlog=50,",
                 "interface=\\:\\:,",
                 "ipv6Only,",
-                "reusePort=no",
+                "reusePort=no,",
+                *(f"{name}," for name in SOCKET_NAMES[:-1]),
+                SOCKET_NAMES[-1],
             ],
         )
         for prefix in ("tcp", "tcp6", "unix", "stdio", "ssl", "tls"):

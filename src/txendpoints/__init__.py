@@ -15,6 +15,7 @@ from ._server._endpoints import (
     TCP6ServerEndpoint,
 )
 from ._server._ports import ListeningPorts
+from ._sockopts._options import TCPOptions
 from ._stdio._endpoints import StandardIOClientEndpoint, StandardIOServerEndpoint
 from ._strings._clients import clientStrings
 from ._strings._describe import describe
@@ -38,6 +39,7 @@ __all__ = [
     "TCP4ServerEndpoint",
     "TCP6ClientEndpoint",
     "TCP6ServerEndpoint",
+    "TCPOptions",
     "clientFromString",
     "clientStrings",
     "describe",

@@ -9,7 +9,8 @@ settings class to its spec and back, and teaches C{repr} to read like the
 endpoint string through L{registerWriter}; endpoints never import the
 grammar.
 
-It may import only attrs, Twisted and the standard library.
+It may import only L{txendpoints._sockopts}, attrs, Twisted and the
+standard library.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from attrs import frozen
+
+from ._sockopts._options import NO_OPTIONS, TCPOptions
 
 #: How the string layer writes each settings class as an endpoint string.
 _writers: dict[type, Callable[[Any], str]] = {}
@@ -75,6 +78,7 @@ class TCP4ServerSettings:
     @ivar interface: An IPv4 address or host name; C{""} for every
         interface.
     @ivar reusePort: Whether to set C{SO_REUSEPORT}.
+    @ivar options: The other socket options.
     """
 
     prefix: ClassVar[str] = "tx-tcp4"
@@ -83,6 +87,7 @@ class TCP4ServerSettings:
     backlog: int = 50
     interface: str = ""
     reusePort: bool = False
+    options: TCPOptions = NO_OPTIONS
 
 
 @frozen
@@ -95,6 +100,7 @@ class TCP6ServerSettings:
     @ivar interface: An IPv6 address (with a zone, perhaps) or host name.
     @ivar ipv6Only: C{IPV6_V6ONLY}, or L{None} for the system default.
     @ivar reusePort: Whether to set C{SO_REUSEPORT}.
+    @ivar options: The other socket options.
     """
 
     prefix: ClassVar[str] = "tx-tcp6"
@@ -104,6 +110,7 @@ class TCP6ServerSettings:
     interface: str = "::"
     ipv6Only: bool | None = None
     reusePort: bool = False
+    options: TCPOptions = NO_OPTIONS
 
 
 @frozen
@@ -118,6 +125,7 @@ class HostServerSettings:
         both families.
     @ivar ipv6Only: C{IPV6_V6ONLY} for the IPv6 addresses, or L{None}.
     @ivar reusePort: Whether to set C{SO_REUSEPORT}.
+    @ivar options: The other socket options.
     """
 
     prefix: ClassVar[str] = "tx-host"
@@ -127,6 +135,7 @@ class HostServerSettings:
     interface: str = ""
     ipv6Only: bool | None = None
     reusePort: bool = False
+    options: TCPOptions = NO_OPTIONS
 
 
 @frozen
@@ -145,6 +154,7 @@ class TCP4ClientSettings:
         next.
     @ivar reuseAddress: Whether to set C{SO_REUSEADDR} before binding.
     @ivar reusePort: Whether to set C{SO_REUSEPORT} before binding.
+    @ivar options: The other socket options, set on every attempt's socket.
     """
 
     prefix: ClassVar[str] = "tx-tcp4"
@@ -156,6 +166,7 @@ class TCP4ClientSettings:
     attemptDelay: float = 0.25
     reuseAddress: bool = False
     reusePort: bool = False
+    options: TCPOptions = NO_OPTIONS
 
 
 @frozen
@@ -177,12 +188,18 @@ class HostClientSettings(TCP4ClientSettings):
     @ivar resolutionDelay: Seconds to wait for the preferred family's
         answer once the other family has answered.
     @ivar preferIPv6: Whether to start with IPv6.
+    @ivar bindAddress4: The local C{(host, port)} of IPv4 attempts, or
+        L{None}.
+    @ivar bindAddress6: The local C{(host, port)} of IPv6 attempts, or
+        L{None}.
     """
 
     prefix: ClassVar[str] = "tx-host"
 
     resolutionDelay: float = 0.05
     preferIPv6: bool = True
+    bindAddress4: tuple[str, int] | None = None
+    bindAddress6: tuple[str, int] | None = None
 
 
 @frozen

@@ -5,7 +5,8 @@ the protocol that stands in for the user's until its connection wins.
 An attempt knows nothing of the race that runs it: it is given two plain
 callables, one that reports its failure and one that says whether its
 connection wins.  It may import only L{txendpoints._net},
-L{txendpoints._errors}, Twisted and zope.interface.
+L{txendpoints._errors}, L{txendpoints._client._socket}, Twisted and
+zope.interface.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from zope.interface import alsoProvides
 
 from .._errors import makeFailure
 from .._net import IPAddress, scopedHost
+from ._socket import SocketSetup
 
 #: The optional protocol interfaces a transport looks for on its protocol.
 _OPTIONAL = (IHalfCloseableProtocol, IFileDescriptorReceiver, IHandshakeListener)
@@ -141,10 +143,16 @@ class _Attempt(ClientFactory):
 
         @param reactor: An L{IReactorTCP<twisted.internet.interfaces.IReactorTCP>}.
         @param timeout: The C{timeout} for C{connectTCP}.
-        @param bindAddress: The C{bindAddress} for C{connectTCP}.
+        @param bindAddress: The C{bindAddress} for C{connectTCP}, or a
+            L{SocketSetup} that says how to set up the socket as well.
         """
         try:
-            self.connector = reactor.connectTCP(
+            connectTCP = reactor.connectTCP
+            if isinstance(bindAddress, SocketSetup):
+                # Socket options: a connectTCP that sets them on the socket.
+                connectTCP = bindAddress.connectTCP(reactor)
+                bindAddress = bindAddress.bindAddress
+            self.connector = connectTCP(
                 # A resolver may give the zone only as scopeID, which
                 # connectTCP ignores.
                 scopedHost(self.address),

@@ -16,7 +16,8 @@ cancellation is dropped.
 For a name, L{startWhileConnecting} gives the race the same start and
 stop of the user's factory.
 
-It may import L{txendpoints._client._attempt}, L{txendpoints._errors},
+It may import L{txendpoints._client._attempt},
+L{txendpoints._client._socket}, L{txendpoints._errors},
 Twisted and zope.interface.
 """
 
@@ -42,6 +43,7 @@ from twisted.python.failure import Failure
 
 from .._errors import makeFailure
 from ._attempt import _AttemptProtocol, _drop
+from ._socket import SocketSetup
 
 _CancelledError: Callable[..., Exception] = ConnectingCancelledError
 _T = TypeVar("_T")
@@ -153,7 +155,9 @@ def connectDirectly(
     @param port: The port.
     @param factory: The user's protocol factory.
     @param timeout: C{connectTCP}'s timeout: the deadline.
-    @param bindAddress: C{connectTCP}'s C{bindAddress}.
+    @param bindAddress: C{connectTCP}'s C{bindAddress}, or a
+        L{SocketSetup<txendpoints._client._socket.SocketSetup>} that says
+        how to set up the socket as well.
     @param cancelAddress: Gives the destination a
         L{ConnectingCancelledError} carries.
     @return: A L{Deferred} as L{_Direct.deferred}; a C{connectTCP} that
@@ -161,7 +165,12 @@ def connectDirectly(
     """
     direct = _Direct(factory, cancelAddress)
     try:
-        reactor.connectTCP(host, port, direct, timeout=timeout, bindAddress=bindAddress)
+        connectTCP = reactor.connectTCP
+        if isinstance(bindAddress, SocketSetup):
+            # Socket options: a connectTCP that sets them on the socket.
+            connectTCP = bindAddress.connectTCP(reactor)
+            bindAddress = bindAddress.bindAddress
+        connectTCP(host, port, direct, timeout=timeout, bindAddress=bindAddress)
     except Exception:
         # As a race counts only Exceptions against an address: an
         # interruption (KeyboardInterrupt, SystemExit) propagates.

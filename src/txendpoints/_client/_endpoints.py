@@ -34,9 +34,11 @@ from .._settings import (
     TCP4ClientSettings,
     TCP6ClientSettings,
 )
+from .._sockopts._options import TCPOptions, checked
 from ._arguments import BindAddress, ConnectBinding, _bindPair, _hostText, binding
 from ._direct import connectDirectly, startWhileConnecting
 from ._race import StaggeredAttempts
+from ._socket import SocketSetup, setUp
 
 
 class _ClientEndpoint(Configured):
@@ -48,6 +50,8 @@ class _ClientEndpoint(Configured):
     _settings: TCP4ClientSettings
     #: The fields a subclass's settings add, set before C{__init__} runs.
     _moreSettings: dict[str, Any] = {}
+    #: The binding of each family that has its own (tx-host's bindAddress4/6).
+    _bindByFamily: dict[int, ConnectBinding] = {}
     _families: tuple[int, ...]
 
     def __init__(
@@ -61,17 +65,21 @@ class _ClientEndpoint(Configured):
         *,
         reuseAddress: bool = False,
         reusePort: bool = False,
+        options: TCPOptions | None = None,
     ) -> None:
         """
         The parameters are described on each public class
         (L{TCP4ClientEndpoint}, L{TCP6ClientEndpoint}, L{HostClientEndpoint}).
 
-        @raise ValueError: If C{reuseAddress} or C{reusePort} is asked of a
-            Twisted whose C{connectTCP} cannot set them.
+        @raise ValueError: For reuse options without C{makeBinding} on a
+            reactor that is not posix, or bad C{options} (see L{TCPOptions}).
         """
         self._reactor = reactor
         self._hostGiven = host
-        bind, reuseAddress, reusePort = binding(bindAddress, reuseAddress, reusePort)
+        options = checked(options, "client")
+        bind, reuseAddress, reusePort = binding(
+            bindAddress, reuseAddress, reusePort, reactor
+        )
         #: What connectTCP is given: a makeBinding result stays as it was.
         self._bindAddress = bind
         try:
@@ -83,12 +91,14 @@ class _ClientEndpoint(Configured):
             host=hostText,
             port=port,
             timeout=timeout,
-            bindAddress=_bindPair(bind),
+            # Reuse options alone bind ("", 0), which is no bindAddress.
+            bindAddress=None if bindAddress is None else _bindPair(bind),
             # None is Twisted's HostnameEndpoint's way of asking for the
             # default.
             attemptDelay=0.25 if attemptDelay is None else attemptDelay,
             reuseAddress=reuseAddress,
             reusePort=reusePort,
+            options=options,
             **self._moreSettings,
         )
 
@@ -114,8 +124,8 @@ class _ClientEndpoint(Configured):
         """
         return ADDRESS_CLASSES[self._families[0]]("TCP", host, self._port)
 
-    def _bindFor(self, address: IPAddress) -> ConnectBinding:
-        return self._bindAddress
+    def _bindFor(self, address: IPAddress) -> ConnectBinding | SocketSetup:
+        return setUp(address, self._bindAddress, self._bindByFamily, self._settings)
 
     def _noAddress(self, host: str) -> Exception:
         wanted = " or ".join(FAMILY_NAMES[f] for f in self._families)
@@ -146,7 +156,9 @@ class _ClientEndpoint(Configured):
                     self._settings.port,
                     protocolFactory,
                     self._settings.timeout,
-                    self._bindAddress,
+                    setUp(
+                        version, self._bindAddress, self._bindByFamily, self._settings
+                    ),
                     lambda: self._cancelAddress(host),
                 )
             race = StaggeredAttempts(
@@ -258,6 +270,8 @@ class TCP4ClientEndpoint(_ClientEndpoint):
         the default.
     @param reuseAddress: (keyword) Set C{SO_REUSEADDR} before binding.
     @param reusePort: (keyword) Set C{SO_REUSEPORT} before binding.
+    @param options: (keyword) Socket options for every attempt, a
+        L{TCPOptions<txendpoints.TCPOptions>} (a posix reactor).
     """
 
     _Settings = TCP4ClientSettings
@@ -287,6 +301,8 @@ class TCP6ClientEndpoint(_ClientEndpoint):
         the default.
     @param reuseAddress: (keyword) Set C{SO_REUSEADDR} before binding.
     @param reusePort: (keyword) Set C{SO_REUSEPORT} before binding.
+    @param options: (keyword) Socket options for every attempt, a
+        L{TCPOptions<txendpoints.TCPOptions>} (a posix reactor).
     """
 
     _Settings = TCP6ClientSettings

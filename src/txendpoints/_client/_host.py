@@ -19,7 +19,8 @@ from zope.interface import implementer
 from .._errors import makeFailure
 from .._net import ADDRESS_CLASSES, FAMILY_NAMES, IPAddress, addressFamily
 from .._settings import HostClientSettings
-from ._arguments import BindAddress, _bindPair
+from .._sockopts._options import TCPOptions
+from ._arguments import BindAddress, _bindPair, bindingsByFamily
 from ._endpoints import _ClientEndpoint
 from ._race import StaggeredAttempts, interleave
 from ._resolve import resolveHappily
@@ -57,6 +58,11 @@ class HostClientEndpoint(_ClientEndpoint):
         section 3).
     @param preferIPv6: Whether to start with IPv6 (the default); L{False}
         starts with IPv4.
+    @param options: (keyword) Socket options for every attempt, a
+        L{TCPOptions<txendpoints.TCPOptions>} (a posix reactor).
+    @param bindAddress4: (keyword) The local IPv4 address of IPv4 attempts
+        (as C{bindAddress} takes it); it does not restrict the family.
+    @param bindAddress6: (keyword) The local IPv6 address of IPv6 attempts.
     """
 
     _Settings = HostClientSettings
@@ -75,13 +81,24 @@ class HostClientEndpoint(_ClientEndpoint):
         *,
         reuseAddress: bool = False,
         reusePort: bool = False,
+        options: TCPOptions | None = None,
+        bindAddress4: BindAddress = None,
+        bindAddress6: BindAddress = None,
     ) -> None:
         """
         The parameters are described with the class.
+
+        @raise ValueError: If C{bindAddress} is given with C{bindAddress4} or
+            C{bindAddress6}, or one of them is of the other family; as
+            L{TCP4ClientEndpoint} for the rest.
         """
+        byFamily, pairs = bindingsByFamily(
+            bindAddress, bindAddress4, bindAddress6, reuseAddress, reusePort, reactor
+        )
         self._moreSettings = {
             "resolutionDelay": resolutionDelay,
             "preferIPv6": preferIPv6,
+            **pairs,
         }
         super().__init__(
             reactor,
@@ -92,7 +109,9 @@ class HostClientEndpoint(_ClientEndpoint):
             attemptDelay,
             reuseAddress=reuseAddress,
             reusePort=reusePort,
+            options=options,
         )
+        self._bindByFamily = byFamily
         bind = _bindPair(self._bindAddress)
         bindFamily = addressFamily(bind[0]) if bind else None
         preferred = (6, 4) if preferIPv6 else (4, 6)

@@ -31,6 +31,7 @@ from .._net import formatAddress
 from .._strings._clients import addressClientString
 from .._strings._hints import parseFor
 from .._strings._lookup import tokenize
+from .._strings._parsers import noDelayByDefault
 from .._strings._specs import SPECS
 from ._factory import RelayFactory
 from ._options import RELAY_BACKLOG, RelaySettings, parseGrace, parseMaxConnections
@@ -243,8 +244,15 @@ def parseEndpoints(
     if withBacklog != listen:
         # Parsed as given first, so that a bad string's message quotes
         # what the user wrote, not our addition.
-        return parseFor(reactor, withBacklog, "server", label="LISTEN"), endpoints[1]
-    return endpoints
+        endpoints = (
+            parseFor(reactor, withBacklog, "server", label="LISTEN"),
+            endpoints[1],
+        )
+    # A relay must not add Nagle delay to what it forwards (issue 14).
+    return (
+        noDelayByDefault(endpoints[0], reactor),
+        noDelayByDefault(endpoints[1], reactor),
+    )
 
 
 #: Where each of Twisted's server strings takes C{backlog} by position

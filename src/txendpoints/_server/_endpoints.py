@@ -7,6 +7,7 @@ L{txendpoints._resolver}, L{txendpoints._net} and L{txendpoints._errors}.
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 from typing import Any, ClassVar
 
@@ -31,6 +32,7 @@ from .._settings import (
     TCP4ServerSettings,
     TCP6ServerSettings,
 )
+from .._sockopts._options import TCPOptions, checked
 from ._ports import ListeningPorts, listenAll
 from ._socket import ListenAddress, SocketMaker, listenOn, needsOwnSocket
 from ._startup import resolveBeforeRunning
@@ -67,13 +69,16 @@ class _TCPServerEndpoint(Configured):
         *,
         ipv6Only: bool | None = None,
         reusePort: bool = False,
+        options: TCPOptions | None = None,
     ) -> None:
         self._reactor = reactor
+        options = checked(options, "server")
         fields: dict[str, Any] = {
             "port": port,
             "backlog": backlog,
             "interface": _interfaceText(interface),
             "reusePort": reusePort,
+            "options": options,
         }
         if ipv6Only is not None:
             # Only the IPv6-capable settings have the field; TCP4's never
@@ -138,12 +143,15 @@ class _TCPServerEndpoint(Configured):
             for a in addresses
         ]
 
+    def _withOptions(self, address: ListenAddress) -> ListenAddress:
+        return dataclasses.replace(address, options=self._settings.options)
+
     def _listenAll(
         self, addresses: list[ListenAddress], factory: IProtocolFactory
     ) -> Deferred[ListeningPorts]:
         return listenAll(
             self._reactor,
-            addresses,
+            [self._withOptions(a) for a in addresses],
             self._port,
             factory,
             self._backlog,
@@ -162,6 +170,7 @@ class _TCPServerEndpoint(Configured):
             if family is None:
                 return self._listenOnName(factory)
             address = self._literal(family)
+        address = self._withOptions(address)
         if needsOwnSocket(address, self._reusePort):
             # Only we can make and adopt such a socket again after a stop.
             return self._listenAll([address], factory)
@@ -245,6 +254,7 @@ class TCP4ServerEndpoint(_TCPServerEndpoint):
         interface: str | bytes = "",
         *,
         reusePort: bool = False,
+        options: TCPOptions | None = None,
     ) -> None:
         """
         @param reactor: The reactor to listen with; it needs
@@ -256,8 +266,14 @@ class TCP4ServerEndpoint(_TCPServerEndpoint):
             means every IPv4 interface.
         @param reusePort: Whether to set C{SO_REUSEPORT}, so that several
             listeners can share the port.
+        @param options: The other socket options, of the listening socket
+            and of each connection it accepts; they need C{IReactorSocket}.
+        @raise ValueError: If C{options} holds one this platform lacks, or
+            a client's C{fastOpen}.
         """
-        super().__init__(reactor, port, backlog, interface, reusePort=reusePort)
+        super().__init__(
+            reactor, port, backlog, interface, reusePort=reusePort, options=options
+        )
 
     def _wildcards(self) -> list[ListenAddress]:
         return [ListenAddress("", 4)]
@@ -285,6 +301,7 @@ class TCP6ServerEndpoint(_TCPServerEndpoint):
         *,
         ipv6Only: bool | None = None,
         reusePort: bool = False,
+        options: TCPOptions | None = None,
     ) -> None:
         """
         @param reactor: The reactor to listen with; it needs
@@ -298,6 +315,7 @@ class TCP6ServerEndpoint(_TCPServerEndpoint):
             L{False} accepts them as C{::ffff:a.b.c.d}; L{None} leaves the
             system default.
         @param reusePort: Whether to set C{SO_REUSEPORT}.
+        @param options: See L{TCP4ServerEndpoint.__init__}.
         """
         # Twisted's TCP6ServerEndpoint listens on IPv4 for "": ours means
         # "::", and says so in its repr, which must parse back.
@@ -308,6 +326,7 @@ class TCP6ServerEndpoint(_TCPServerEndpoint):
             _interfaceText(interface) or "::",
             ipv6Only=ipv6Only,
             reusePort=reusePort,
+            options=options,
         )
 
 
@@ -336,6 +355,7 @@ class HostServerEndpoint(_TCPServerEndpoint):
         *,
         ipv6Only: bool | None = None,
         reusePort: bool = False,
+        options: TCPOptions | None = None,
     ) -> None:
         """
         @param reactor: The reactor to listen with; it needs
@@ -351,6 +371,7 @@ class HostServerEndpoint(_TCPServerEndpoint):
             leaves the system default (except for the C{""} wildcard, see
             the class).
         @param reusePort: Whether to set C{SO_REUSEPORT}.
+        @param options: See L{TCP4ServerEndpoint.__init__}.
         """
         super().__init__(
             reactor,
@@ -359,6 +380,7 @@ class HostServerEndpoint(_TCPServerEndpoint):
             interface,
             ipv6Only=ipv6Only,
             reusePort=reusePort,
+            options=options,
         )
 
     def _wildcards(self) -> list[ListenAddress]:

@@ -4,9 +4,11 @@ Listening on one address.
 It goes through C{reactor.listenTCP}, unless it needs a socket option that
 Twisted cannot set (C{IPV6_V6ONLY}, C{SO_REUSEPORT}) or a scoped IPv6
 literal; then we create, configure, bind and listen on the socket ourselves
-and hand it to C{reactor.adoptStreamPort}.
+and hand it to C{reactor.adoptStreamPort}.  Socket options
+(L{TCPOptions<txendpoints.TCPOptions>}) need a socket of our own too.
 
-It may import L{txendpoints._errors} and L{txendpoints._net}.
+It may import L{txendpoints._errors}, L{txendpoints._net},
+L{txendpoints._sockopts} and L{txendpoints._server._accepted}.
 """
 
 from __future__ import annotations
@@ -27,13 +29,17 @@ from twisted.internet.interfaces import (
 from twisted.internet.protocol import ServerFactory
 
 from .._errors import cannotListen
+from .._sockopts._apply import Setting, createSocket, perConnection, socketSettings
+from .._sockopts._options import NO_OPTIONS, TCPOptions
+from ._accepted import ConfiguringFactory
 
 #: Looked up once so that tests can pretend the platform lacks them.
 _SO_REUSEPORT: int | None = getattr(socket, "SO_REUSEPORT", None)
 _IPV6_V6ONLY: int | None = getattr(socket, "IPV6_V6ONLY", None)
 
 #: C{socket.socket}, or a stand-in in unit tests that must not open sockets.
-SocketMaker = Callable[[int, int], socket.socket]
+#: It takes socket.socket's arguments: a family, a type and perhaps a protocol.
+SocketMaker = Callable[..., socket.socket]
 
 
 @dataclass(frozen=True)
@@ -48,12 +54,15 @@ class ListenAddress:
         system default.  Ignored for IPv4.
     @ivar optional: Whether to skip this address, rather than fail, when the
         host does not support its family at all.
+    @ivar options: The socket options of the listener and of each
+        connection it accepts.
     """
 
     host: str
     family: int
     ipv6Only: bool | None = None
     optional: bool = False
+    options: TCPOptions = NO_OPTIONS
 
 
 class _WildcardListenError(CannotListenError):
@@ -172,13 +181,13 @@ def _whyAdopt(address: ListenAddress, reusePort: bool) -> str:
         reasons.append("reusePort=yes")
     if "%" in address.host:
         reasons.append(f"the zone of {address.host}")
+    if address.options != NO_OPTIONS:
+        reasons.append("socket options")
     return " and ".join(reasons)
 
 
-def _socketOptions(
-    address: ListenAddress, port: int, reusePort: bool
-) -> list[tuple[int, int, int]]:
-    options = []
+def _socketOptions(address: ListenAddress, port: int, reusePort: bool) -> list[Setting]:
+    options: list[Setting] = []
     if os.name == "posix":
         # As Twisted's listenTCP: a restarted server need not wait out
         # TIME_WAIT connections of its predecessor.
@@ -195,6 +204,7 @@ def _socketOptions(
                 address, port, "reusePort is not supported on this platform"
             )
         options.append((socket.SOL_SOCKET, _SO_REUSEPORT, 1))
+    options += socketSettings(address.options, "server")
     return options
 
 
@@ -218,9 +228,12 @@ def _adopt(
     sockaddr = _sockaddr(address, port)
     family = socket.AF_INET6 if address.family == 6 else socket.AF_INET
     try:
-        sock = makeSocket(family, socket.SOCK_STREAM)
+        sock = createSocket(family, address.options, makeSocket)
     except OSError as e:
         raise listenError(address, port, e) from None
+    accepted = perConnection(address.options)
+    if accepted:
+        factory = ConfiguringFactory(factory, accepted)
     try:
         for option in options:
             sock.setsockopt(*option)
@@ -246,6 +259,7 @@ def needsOwnSocket(address: ListenAddress, reusePort: bool) -> bool:
         reusePort
         or "%" in address.host
         or (address.family == 6 and address.ipv6Only is not None)
+        or address.options != NO_OPTIONS
     )
 
 

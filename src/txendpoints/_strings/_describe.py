@@ -56,9 +56,14 @@ def settingsValues(settings: object) -> dict[str, Any]:
     The option values of some settings.
 
     @param settings: Settings of one of our endpoints.
-    @return: A value for each option of its spec, by name.
+    @return: A value for each option of its spec, by name; the fields of
+        its L{TCPOptions<txendpoints.TCPOptions>} are options of their own.
     """
-    return asdict(settings, recurse=False)  # type: ignore[arg-type]
+    values = asdict(settings, recurse=False)  # type: ignore[arg-type]
+    options = values.pop("options", None)
+    if options is not None:
+        values.update(asdict(options))
+    return values
 
 
 def _writer(spec: Spec) -> Any:

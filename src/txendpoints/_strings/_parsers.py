@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from attrs import evolve
 from twisted.internet.interfaces import (
+    IReactorSocket,
     IStreamClientEndpoint,
     IStreamClientEndpointStringParserWithReactor,
     IStreamServerEndpoint,
@@ -22,7 +24,7 @@ from twisted.internet.interfaces import (
 from twisted.plugin import IPlugin
 from zope.interface import implementer
 
-from .._client._arguments import canReuseBinding
+from .._client._arguments import canConfigure, canReuseBinding
 from .._client._endpoints import TCP4ClientEndpoint, TCP6ClientEndpoint
 from .._client._host import HostClientEndpoint
 from .._errors import EndpointStringError
@@ -32,11 +34,14 @@ from .._server._endpoints import (
     TCP4ServerEndpoint,
     TCP6ServerEndpoint,
 )
+from .._settings import Configured
+from .._sockopts._options import NO_OPTIONS, OptionError, TCPOptions, checkFor
 from .._stdio._endpoints import StandardIOClientEndpoint, StandardIOServerEndpoint
 from ._spec import Spec
 from ._specs import (
     HOST_CLIENT,
     HOST_SERVER,
+    SOCKET_OPTION_NAMES,
     STDIO_CLIENT,
     STDIO_SERVER,
     TCP4_CLIENT,
@@ -65,27 +70,64 @@ def _checked(spec: Spec, endpoint: Callable[..., Any]) -> Callable[..., Any]:
     return build
 
 
+def _withOptions(spec: Spec, build: Callable[..., Any]) -> Callable[..., Any]:
+    """
+    Gather the socket options of a TCP string into one
+    L{TCPOptions<txendpoints.TCPOptions>}, refused as the endpoint classes
+    refuse it, and build the endpoint with it.
+    """
+
+    def withOptions(reactor: Any, **values: Any) -> Any:
+        given = {
+            name: values.pop(name)
+            for name in SOCKET_OPTION_NAMES
+            if values.get(name) is not None
+        }
+        values = {k: v for k, v in values.items() if k not in SOCKET_OPTION_NAMES}
+        try:
+            # NO_OPTIONS itself, for the endpoints' fast path.
+            options = TCPOptions(**given) if given else NO_OPTIONS
+            checkFor(options, spec.direction)
+        except OptionError as e:
+            raise spec.error(str(e), e.option, e.value) from None
+        return build(reactor, options=options, **values)
+
+    return withOptions
+
+
 def _tcpClient(spec: Spec, endpoint: Callable[..., Any]) -> Callable[..., Any]:
     """
     Build a TCP client, refusing socket options this Twisted cannot set.
     """
 
     def build(reactor: Any, **values: Any) -> Any:
-        if not canReuseBinding():
+        if not canReuseBinding(reactor):
             for name in ("reuseAddress", "reusePort"):
                 if values[name]:
                     raise spec.error(
                         f"{name} needs a Twisted whose connectTCP takes "
-                        "twisted.internet.tcp.makeBinding, and this one does not",
+                        "twisted.internet.tcp.makeBinding or a reactor whose "
+                        f"sockets we create (a posix reactor), and "
+                        f"{type(reactor).__name__} with this Twisted is neither",
                         option=name,
                         value="yes",
                     )
+        if spec is HOST_CLIENT and values["bindAddress"] is not None:
+            for name in ("bindAddress4", "bindAddress6"):
+                if values[name] is not None:
+                    raise spec.error(
+                        f"bindAddress and {name} are both given; give either "
+                        "bindAddress (which restricts the attempts to its "
+                        "family) or bindAddress4 and bindAddress6",
+                        option=name,
+                        value=spec.option(name).kind.format(values[name]),
+                    )
         return endpoint(reactor, **values)
 
-    return build
+    return _withOptions(spec, build)
 
 
-def _hostServer(reactor: Any, **values: Any) -> HostServerEndpoint:
+def _hostServerUnchecked(reactor: Any, **values: Any) -> HostServerEndpoint:
     # The endpoint fails such a listen; a string can be refused when parsed.
     ipv6Only, interface = values["ipv6Only"], values["interface"]
     if ipv6Only is not None and addressFamily(interface) == 4:
@@ -97,6 +139,9 @@ def _hostServer(reactor: Any, **values: Any) -> HostServerEndpoint:
             value="yes" if ipv6Only else "no",
         )
     return HostServerEndpoint(reactor, **values)
+
+
+_hostServer = _withOptions(HOST_SERVER, _hostServerUnchecked)
 
 
 class _SpecParser:
@@ -167,8 +212,8 @@ class ClientParser(_SpecParser):
         return endpoint
 
 
-tcp4Server = ServerParser(TCP4_SERVER, TCP4ServerEndpoint)
-tcp6Server = ServerParser(TCP6_SERVER, TCP6ServerEndpoint)
+tcp4Server = ServerParser(TCP4_SERVER, _withOptions(TCP4_SERVER, TCP4ServerEndpoint))
+tcp6Server = ServerParser(TCP6_SERVER, _withOptions(TCP6_SERVER, TCP6ServerEndpoint))
 hostServer = ServerParser(HOST_SERVER, _hostServer)
 stdioServer = ServerParser(
     STDIO_SERVER, _checked(STDIO_SERVER, StandardIOServerEndpoint)
@@ -179,6 +224,33 @@ hostClient = ClientParser(HOST_CLIENT, _tcpClient(HOST_CLIENT, HostClientEndpoin
 stdioClient = ClientParser(
     STDIO_CLIENT, _checked(STDIO_CLIENT, StandardIOClientEndpoint)
 )
+
+
+def noDelayByDefault(endpoint: Any, reactor: Any) -> Any:
+    """
+    Turn on C{noDelay} in one of our TCP endpoints unless its string or
+    its options said C{noDelay} either way, where the reactor lets us set
+    it: what C{txendpoints relay} does, as a relay must not add Nagle
+    delay to what it forwards.
+
+    @param endpoint: A freshly parsed endpoint, ours or not.
+    @param reactor: Its reactor.
+    @return: C{endpoint}, changed if it is one of our TCP endpoints.
+    """
+    if not isinstance(endpoint, Configured):
+        return endpoint
+    settings = endpoint._settings
+    options = getattr(settings, "options", None)
+    if not isinstance(options, TCPOptions) or options.noDelay is not None:
+        return endpoint
+    server = isinstance(
+        endpoint, TCP4ServerEndpoint | TCP6ServerEndpoint | HostServerEndpoint
+    )
+    if not (IReactorSocket.providedBy(reactor) if server else canConfigure(reactor)):
+        return endpoint
+    endpoint._settings = evolve(settings, options=evolve(options, noDelay=True))
+    return endpoint
+
 
 #: Every parser of ours, for the dropin and for lookups.
 serverParsers: tuple[ServerParser, ...] = (

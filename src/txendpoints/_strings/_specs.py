@@ -5,15 +5,30 @@ Every other part reads it: the parsers validate with it, L{describe
 <txendpoints.describe>} writes endpoints back with it, and the string
 reference and C{txendpoints list} are generated from it.  The machinery is
 in L{txendpoints._strings._spec} (options, specs) and
-L{txendpoints._strings._values} (value kinds).  It may import only those.
+L{txendpoints._strings._values} (value kinds).  It may import only those
+and L{txendpoints._sockopts}, for the ranges and platforms of the socket
+options.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
+from .._sockopts import _options as _sockopts
 from ._spec import REQUIRED, Direction, Option, Spec
-from ._values import BACKLOG, BOOLEAN, DURATION, FD, PORT, BindAddress, Host
+from ._values import (
+    BACKLOG,
+    BOOLEAN,
+    DURATION,
+    FD,
+    PORT,
+    BindAddress,
+    Device,
+    Host,
+    Integer,
+    Seconds,
+    Size,
+)
 
 __all__ = [
     "HOST_CLIENT",
@@ -27,6 +42,118 @@ __all__ = [
     "TCP6_SERVER",
 ]
 
+
+def _on(name: str, direction: Direction = "server") -> str:
+    return f" Platforms: {_sockopts.platformsOf(name, direction)[1]}."
+
+
+_KEEP_SECONDS: Final = Integer(
+    *_sockopts.KEEP_SECONDS, noun="a whole number of seconds"
+)
+
+
+def _socketOptions(direction: Direction) -> tuple[Option[Any], ...]:
+    """
+    The options of L{TCPOptions<txendpoints.TCPOptions>}, for every TCP
+    prefix; only C{fastOpen} differs by direction.
+    """
+    fastOpen: Option[Any]
+    if direction == "server":
+        fastOpen = Option(
+            "fastOpen",
+            Integer(*_sockopts.FAST_OPEN_QUEUE, noun="a queue length"),
+            None,
+            doc="TCP Fast Open (TCP_FASTOPEN) with this many pending requests "
+            "queued; clients may send data in their SYN." + _on("fastOpen"),
+        )
+    else:
+        fastOpen = Option(
+            "fastOpen",
+            BOOLEAN,
+            None,
+            doc="TCP Fast Open (TCP_FASTOPEN_CONNECT): send the first data in "
+            "the SYN to a server that has given this host a cookie."
+            + _on("fastOpen", "client"),
+        )
+    return (
+        Option(
+            "noDelay",
+            BOOLEAN,
+            None,
+            doc="TCP_NODELAY: yes sends small writes at once (Nagle's "
+            "algorithm off)." + _on("noDelay"),
+        ),
+        Option(
+            "keepAlive",
+            BOOLEAN,
+            None,
+            doc="SO_KEEPALIVE: probe an idle connection and drop it when the "
+            "peer is gone." + _on("keepAlive"),
+        ),
+        Option(
+            "keepIdle",
+            _KEEP_SECONDS,
+            None,
+            doc="Whole seconds idle before the first keepalive probe "
+            "(TCP_KEEPIDLE; TCP_KEEPALIVE on macOS); implies keepAlive=yes."
+            + _on("keepIdle"),
+        ),
+        Option(
+            "keepInterval",
+            _KEEP_SECONDS,
+            None,
+            doc="Whole seconds between keepalive probes (TCP_KEEPINTVL); "
+            "implies keepAlive=yes." + _on("keepInterval"),
+        ),
+        Option(
+            "keepCount",
+            Integer(*_sockopts.KEEP_COUNT),
+            None,
+            doc="Unanswered keepalive probes before the connection is dropped "
+            "(TCP_KEEPCNT); implies keepAlive=yes." + _on("keepCount"),
+        ),
+        Option(
+            "userTimeout",
+            Seconds(_sockopts.USER_TIMEOUT_MAX),
+            None,
+            doc="Seconds sent data may stay unacknowledged before the "
+            "connection is dropped (TCP_USER_TIMEOUT, to the millisecond)."
+            + _on("userTimeout"),
+        ),
+        Option(
+            "bindDevice",
+            Device(_sockopts.DEVICE_NAME_MAX),
+            None,
+            doc="Send and receive only through this network interface "
+            "(SO_BINDTODEVICE)." + _on("bindDevice"),
+        ),
+        Option(
+            "receiveBuffer",
+            Size(*_sockopts.BUFFER_SIZE),
+            None,
+            doc="Kernel receive buffer size (SO_RCVBUF); Linux doubles it and "
+            "caps it at net.core.rmem_max." + _on("receiveBuffer"),
+        ),
+        Option(
+            "sendBuffer",
+            Size(*_sockopts.BUFFER_SIZE),
+            None,
+            doc="Kernel send buffer size (SO_SNDBUF); Linux doubles it and "
+            "caps it at net.core.wmem_max." + _on("sendBuffer"),
+        ),
+        Option(
+            "multipath",
+            BOOLEAN,
+            None,
+            doc="Multipath TCP (RFC 8684, IPPROTO_MPTCP); a kernel that "
+            "refuses it gets plain TCP, logged once." + _on("multipath"),
+        ),
+        fastOpen,
+    )
+
+
+#: The names of the socket options, which endpoints take as one TCPOptions.
+SOCKET_OPTION_NAMES: Final = frozenset(o.name for o in _socketOptions("server"))
 
 _SERVER_COMMON: Final = (
     Option(
@@ -71,6 +198,7 @@ TCP4_SERVER: Final = Spec(
             ),
         ),
         _REUSE_PORT,
+        *_socketOptions("server"),
     ),
     "TCP listener on IPv4",
 )
@@ -91,6 +219,7 @@ TCP6_SERVER: Final = Spec(
         ),
         _IPV6_ONLY,
         _REUSE_PORT,
+        *_socketOptions("server"),
     ),
     "TCP listener on IPv6",
 )
@@ -112,6 +241,7 @@ HOST_SERVER: Final = Spec(
         ),
         _IPV6_ONLY,
         _REUSE_PORT,
+        *_socketOptions("server"),
     ),
     "TCP listener on every address of a name, IPv4 and IPv6",
 )
@@ -186,14 +316,14 @@ def _clientOptions(family: int | None) -> tuple[Option[Any], ...]:
 TCP4_CLIENT: Final = Spec(
     "tx-tcp4",
     "client",
-    _clientOptions(4),
+    (*_clientOptions(4), *_socketOptions("client")),
     "TCP client over IPv4, trying every A record",
 )
 
 TCP6_CLIENT: Final = Spec(
     "tx-tcp6",
     "client",
-    _clientOptions(6),
+    (*_clientOptions(6), *_socketOptions("client")),
     "TCP client over IPv6, trying every AAAA record",
 )
 
@@ -215,6 +345,20 @@ HOST_CLIENT: Final = Spec(
             True,
             doc="Try IPv6 first; no starts with IPv4.",
         ),
+        Option(
+            "bindAddress4",
+            BindAddress(4, names=False),
+            None,
+            doc="Local IPv4 address (and :port) for the IPv4 attempts; IPv6 "
+            "attempts are not restricted by it.",
+        ),
+        Option(
+            "bindAddress6",
+            BindAddress(6, names=False),
+            None,
+            doc="Local IPv6 address (and :port) for the IPv6 attempts.",
+        ),
+        *_socketOptions("client"),
     ),
     "TCP client over IPv6 and IPv4 with Happy Eyeballs (RFC 8305)",
 )

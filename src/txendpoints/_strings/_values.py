@@ -252,13 +252,15 @@ class BindAddress(Kind[tuple[str, int]]):
 
     @ivar family: C{4} or C{6} to accept only literals of that family, or
         L{None} for either.
+    @ivar names: Whether host names are accepted as well as literals.
     """
 
     family: int | None = None
+    names: bool = True
 
     @property
     def description(self) -> str:  # type: ignore[override]
-        return Host(self.family).description + ", optionally with :port"
+        return Host(self.family, self.names).description + ", optionally with :port"
 
     def parse(self, text: str) -> tuple[str, int]:
         host, port = text, "0"
@@ -272,10 +274,103 @@ class BindAddress(Kind[tuple[str, int]]):
             raise InvalidValue(
                 "has a port that is not a number from 0 to 65535"
             ) from None
-        return Host(self.family, empty=True).parse(host), number
+        return Host(self.family, self.names, empty=True).parse(host), number
 
     def format(self, value: tuple[str, int]) -> str:
         host, port = value
         if not port:
             return host
         return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+_SIZE = re.compile(r"([0-9]+)([kKmM]?)\Z")
+_UNITS: Final = {"": 1, "k": 1024, "m": 1024 * 1024}
+
+
+@dataclass(frozen=True)
+class Size(Kind[int]):
+    """
+    A number of bytes, with an optional C{K} (KiB) or C{M} (MiB) suffix:
+    C{65536}, C{64K}, C{4M}.
+
+    @ivar low: The smallest accepted value.
+    @ivar high: The largest accepted value.
+    """
+
+    low: int
+    high: int
+
+    description = "bytes, with an optional K or M (1024, 1024*1024)"
+
+    def parse(self, text: str) -> int:
+        reason = (
+            f"is not a number of bytes from {self.low} to {self.high} (K, M allowed)"
+        )
+        match = _SIZE.match(text)
+        if match is None:
+            raise InvalidValue(reason)
+        digits = match.group(1).lstrip("0") or "0"
+        if len(digits) > len(str(self.high)):
+            raise InvalidValue(reason)
+        value = int(digits) * _UNITS[match.group(2).lower()]
+        if not self.low <= value <= self.high:
+            raise InvalidValue(reason)
+        return value
+
+    def format(self, value: int) -> str:
+        for suffix, unit in (("M", 1024 * 1024), ("K", 1024)):
+            if value and value % unit == 0:
+                return f"{value // unit}{suffix}"
+        return str(value)
+
+
+@dataclass(frozen=True)
+class Seconds(Duration):
+    """
+    A L{Duration} above zero and at most C{high}.
+
+    @ivar high: The largest accepted value.
+    """
+
+    high: float
+
+    @property
+    def description(self) -> str:  # type: ignore[override]
+        return f"seconds (decimal, above 0, at most {self.high})"
+
+    def parse(self, text: str) -> float:
+        reason = f"is not a number of seconds above 0 and at most {self.high}"
+        try:
+            value = super().parse(text)
+        except InvalidValue:
+            raise InvalidValue(reason) from None
+        if not 0 < value <= self.high:
+            raise InvalidValue(reason)
+        return value
+
+
+@dataclass(frozen=True)
+class Device(Kind[str]):
+    """
+    A network interface name, such as C{lo} or C{eth0}.
+
+    @ivar longest: The longest name in bytes (Linux's C{IFNAMSIZ} less one).
+    """
+
+    longest: int
+
+    description = "network interface name"
+
+    def parse(self, text: str) -> str:
+        if (
+            not text
+            or len(text.encode("utf-8", "surrogateescape")) > self.longest
+            or text in (".", "..")
+            or any(c in text for c in "/\0")
+            or any(c.isspace() for c in text)
+        ):
+            raise InvalidValue(
+                f"is not a network interface name (1 to {self.longest} bytes, "
+                "no '/', NUL or white space)"
+            )
+        return text

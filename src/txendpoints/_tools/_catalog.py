@@ -35,8 +35,9 @@ class OptionInfo:
         not known.
     @ivar required: Whether it must be given.
     @ivar positional: Whether it may be given by position.
-    @ivar type: What values it takes, in words, or L{None} if not known.
-    @ivar doc: What it does, or L{None} if not known.
+    @ivar type: What values it takes, where known.
+    @ivar doc: What it means (and, for a socket option, its platforms),
+        where known.
     """
 
     name: str
@@ -213,6 +214,31 @@ def _options(spec: Spec) -> tuple[OptionInfo, ...]:
         )
         for option in spec.options
     )
+
+
+def optionLines(options: tuple[OptionInfo, ...]) -> list[str]:
+    """
+    One line per option, for C{txendpoints list --long}.
+
+    @param options: The options of an endpoint type.
+    @return: Lines such as C{noDelay: yes|no|true|false|1|0; default:
+        unset. TCP_NODELAY: ...}.
+    """
+    lines = []
+    for option in options:
+        if option.required:
+            default = "required"
+        elif option.default is None:
+            default = "default: unset"
+        else:
+            default = f"default: {option.default or repr('')}"
+        head = (
+            f"{option.name}: {option.type}; {default}"
+            if option.type
+            else (f"{option.name}: {default}")
+        )
+        lines.append(f"{head}. {option.doc}" if option.doc else head)
+    return lines
 
 
 def _signatureOptions(function: Any) -> tuple[OptionInfo, ...] | None:

@@ -284,6 +284,13 @@ def _addList(subcommands: Subcommands) -> None:
         help="only client endpoint types",
     )
     command.add_argument("--json", action="store_true", help="print JSON")
+    command.add_argument(
+        "--long",
+        "-l",
+        action="store_true",
+        help="each option on a line of its own, with its type, default, "
+        "meaning and platforms",
+    )
     command.set_defaults(handler=_list, direction=None)
 
 
@@ -297,7 +304,7 @@ def _list(args: argparse.Namespace) -> int:
     import dataclasses
     import json
 
-    from ._catalog import installedEndpointTypes
+    from ._catalog import installedEndpointTypes, optionLines
 
     found = installedEndpointTypes(args.direction)
     if args.json:
@@ -315,6 +322,10 @@ def _list(args: argparse.Namespace) -> int:
             indent = " " * (width + 2)
             if t.options is None:
                 print(f"{indent}options: unknown")
+            elif t.options and getattr(args, "long", False):
+                print(f"{indent}options:")
+                for line in optionLines(t.options):
+                    print(f"{indent}  {line}")
             elif t.options:
                 print(f"{indent}options: {', '.join(map(str, t.options))}")
             if t.collision:

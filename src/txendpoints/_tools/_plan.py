@@ -15,6 +15,7 @@ from typing import Any, cast
 from .._client._race import clampAttemptDelay
 from .._net import hostPort
 from .._settings import Configured
+from .._sockopts._apply import multipathWorks
 from .._strings._describe import describe, settingsValues, specOf
 from .._strings._quoting import escape
 from .._strings._spec import Spec
@@ -26,6 +27,9 @@ _TRANSPORTS: dict[str, str] = {
     "tx-tcp6": "TCP, IPv6",
     "tx-host": "TCP, IPv4 and IPv6",
 }
+
+#: Socket options in whole seconds, which are not Durations.
+_WHOLE_SECONDS = frozenset({"keepIdle", "keepInterval"})
 
 _EVERY_INTERFACE: dict[int | None, str] = {4: "0.0.0.0", 6: "::", None: "*"}
 
@@ -68,10 +72,16 @@ def specPlan(spec: Spec, values: dict[str, Any]) -> str:
             # mentioning only when it was thrown.
             continue
         text = option.kind.format(value)
-        if isinstance(option.kind, Duration):
+        if isinstance(option.kind, Duration) or option.name in _WHOLE_SECONDS:
             text += "s"
         if option.name == "attemptDelay":
             text += _clamped(value)
+        if option.name == "multipath" and value:
+            text += (
+                " (Multipath TCP)"
+                if multipathWorks()
+                else " (this kernel refuses Multipath TCP: plain TCP, logged once)"
+            )
         details.append(f"{option.name} {text}")
     return f"{verb} {target}" + (f" ({', '.join(details)})" if details else "")
 
