@@ -35,7 +35,8 @@ from .._settings import (
     TCP6ClientSettings,
 )
 from ._arguments import BindAddress, ConnectBinding, _bindPair, _hostText, binding
-from ._race import StaggeredAttempts, interleave
+from ._order import interleave
+from ._race import StaggeredAttempts
 from ._resolve import resolveHappily
 
 
@@ -173,8 +174,12 @@ class _ClientEndpoint(Configured):
             return defer.fail()
         try:
             self._begin(race, host)
-        except BaseException:
+        except Exception:
             race.fail(makeFailure())
+        except BaseException:
+            # An interrupt propagates (issue 17); the race has ended with it.
+            race.fail(makeFailure())
+            raise
         return race.deferred
 
     _arrange: Any = None
