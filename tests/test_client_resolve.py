@@ -15,11 +15,17 @@ from twisted.internet.testing import MemoryReactorClock
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
-from txendpoints import ConnectAttemptsError, HostClientEndpoint
+from txendpoints import (
+    ConnectAttemptsError,
+    HostClientEndpoint,
+    _resolver,
+    clientFromString,
+)
 from txendpoints._client._resolve import resolveHappily
 from txendpoints._net import IPAddress
 from txendpoints.testing import FakeResolver
 
+from ._gaifakes import FakeGetaddrinfo, GAINetwork
 from .test_client_race import refuse
 
 BOTH = ["2001:db8::1", "192.0.2.1", "2001:db8::2", "192.0.2.2"]
@@ -284,3 +290,38 @@ class ScopeIDTests(SynchronousTestCase):
         self.assertEqual([c[0] for c in reactor.tcpClients], ["fe80::1%3"])
         d.cancel()
         self.failureResultOf(d)
+
+
+class DefaultResolverTests(SynchronousTestCase):
+    """
+    Through Twisted's default resolver, C{tx-host} sends no query the
+    system's own lookup would not (issue 17, fault 3).
+    """
+
+    def setUp(self) -> None:
+        hosts = self.mktemp()
+        with open(hosts, "w") as f:
+            f.write("192.0.2.7 v4only.test\n127.0.0.1 localhost\n")
+        self.patch(_resolver, "HOSTS_PATH", hosts)
+        self.gai = FakeGetaddrinfo({})
+        self.network = GAINetwork(
+            self.gai, outcomes={"192.0.2.7": ("accept", 0.01), "::1": ("refuse", 0.0)}
+        )
+
+    def test_hostsFileName(self) -> None:
+        endpoint = clientFromString(self.network, "tx-host:v4only.test:80")
+        d = endpoint.connect(Factory.forProtocol(Protocol))
+        self.network.runUntil(d)
+        self.successResultOf(d)
+        self.assertEqual(self.gai.calls, [])
+        self.assertEqual([host for _, host in self.network.attempts], ["192.0.2.7"])
+
+    def test_localhostWithoutIPv6InHostsFile(self) -> None:
+        endpoint = clientFromString(self.network, "tx-host:localhost:80")
+        d = endpoint.connect(Factory.forProtocol(Protocol))
+        self.network.runUntil(d)
+        self.failureResultOf(d)
+        self.assertEqual(self.gai.calls, [])
+        self.assertEqual(
+            sorted(host for _, host in self.network.attempts), ["127.0.0.1", "::1"]
+        )

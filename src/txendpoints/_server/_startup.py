@@ -22,13 +22,10 @@ import socket
 from collections.abc import Callable, Sequence
 from typing import Any
 
-# Private, and imported here only: Twisted's default resolver has no public
-# name, and recognizing it is what lets a listen before the reactor runs use
-# its lookup synchronously; without it the usual asynchronous path runs.
-from twisted.internet._resolver import GAIResolver
 from twisted.internet.address import IPv4Address, IPv6Address
 
 from .._net import IPAddress
+from .._resolver import isDefaultResolver
 
 _FAMILIES: dict[tuple[int, ...], int] = {(4,): socket.AF_INET, (6,): socket.AF_INET6}
 
@@ -55,7 +52,7 @@ def resolveBeforeRunning(
     getaddrinfo: Callable[..., list[tuple[Any, ...]]] | None = getattr(
         resolver, "_getaddrinfo", None
     )
-    if type(resolver) is not GAIResolver or getaddrinfo is None:
+    if not isDefaultResolver(resolver) or getaddrinfo is None:
         return None
     family = _FAMILIES.get(tuple(families), socket.AF_UNSPEC)
     try:
