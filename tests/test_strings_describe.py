@@ -47,7 +47,7 @@ EVERY_OPTION: dict[tuple[str, str], str] = {
     ("tx-host", "client"): (
         "tx-host:example.org:443:timeout=7.5:bindAddress=192.0.2.1"
         ":attemptDelay=0.5:reuseAddress=yes:reusePort=yes"
-        ":resolutionDelay=0.2:preferIPv6=no"
+        ":resolutionDelay=0.2:preferIPv6=no:familyCount=2"
     ),
     ("tx-stdio", "client"): "tx-stdio:stdin=3:stdout=4",
 }

@@ -176,13 +176,18 @@ class HostClientSettings(TCP4ClientSettings):
 
     @ivar resolutionDelay: Seconds to wait for the preferred family's
         answer once the other family has answered.
-    @ivar preferIPv6: Whether to start with IPv6.
+    @ivar preferIPv6: Whether to start with IPv6 when RFC 6724's rules do
+        not decide.
+    @ivar familyCount: How many addresses of the first family are tried
+        before the first of the other (RFC 8305's First Address Family
+        Count).
     """
 
     prefix: ClassVar[str] = "tx-host"
 
     resolutionDelay: float = 0.05
     preferIPv6: bool = True
+    familyCount: int = 1
 
 
 @frozen

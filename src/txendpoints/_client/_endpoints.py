@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from twisted.internet import defer
-from twisted.internet.address import HostnameAddress, IPv4Address, IPv6Address
+from twisted.internet.address import HostnameAddress
 from twisted.internet.defer import Deferred
 from twisted.internet.error import DNSLookupError
 from twisted.internet.interfaces import (
@@ -35,9 +35,10 @@ from .._settings import (
     TCP6ClientSettings,
 )
 from ._arguments import BindAddress, ConnectBinding, _bindPair, _hostText, binding
-from ._order import interleave
+from ._order import AttemptOrder
 from ._race import StaggeredAttempts
 from ._resolve import resolveHappily
+from ._sorting import outranked, sourcesOf
 
 
 class _ClientEndpoint(Configured):
@@ -278,6 +279,7 @@ class HostClientEndpoint(_ClientEndpoint):
         *,
         reuseAddress: bool = False,
         reusePort: bool = False,
+        familyCount: int = 1,
     ) -> None:
         """
         The other parameters are those of L{TCP4ClientEndpoint.__init__}.  A
@@ -285,12 +287,25 @@ class HostClientEndpoint(_ClientEndpoint):
 
         @param resolutionDelay: Seconds to wait for the preferred family's
             answer when the other family answers first (RFC 8305 section 3).
-        @param preferIPv6: Whether to start with IPv6; C{False} starts with
-            IPv4.
+        @param preferIPv6: Whether IPv6 goes first where RFC 6724's address
+            sorting does not decide; C{False} sorts IPv4 first.
+        @param familyCount: How many addresses of the first family to try
+            before the first of the other (RFC 8305 section 4's First
+            Address Family Count).
+        @raise ValueError: If C{familyCount} is not a positive integer.
         """
+        if (
+            not isinstance(familyCount, int)
+            or isinstance(familyCount, bool)
+            or familyCount < 1
+        ):
+            raise ValueError(
+                f"familyCount must be a positive integer, not {familyCount!r}"
+            )
         self._moreSettings = {
             "resolutionDelay": resolutionDelay,
             "preferIPv6": preferIPv6,
+            "familyCount": familyCount,
         }
         super().__init__(
             reactor,
@@ -336,14 +351,14 @@ class HostClientEndpoint(_ClientEndpoint):
             )
         return DNSLookupError(f"{host} has no IPv6 or IPv4 address")
 
-    def _arrange(
-        self, latest: IPAddress | None, untried: list[IPAddress]
-    ) -> list[IPAddress]:
-        first = ADDRESS_CLASSES[self._families[0]]
-        if latest is not None and len(self._families) == 2:
-            # Alternate from the family tried last (RFC 8305 section 4).
-            first = IPv4Address if isinstance(latest, IPv6Address) else IPv6Address
-        return interleave(untried, first)
+    @property
+    def _arrange(self) -> AttemptOrder:
+        # A fresh order for each connect: it remembers the sources it asked.
+        return AttemptOrder(
+            sourcesOf(self._reactor),
+            self._settings.preferIPv6,
+            self._settings.familyCount,
+        )
 
     def _begin(self, race: StaggeredAttempts, host: str) -> None:
         version = addressFamily(host)
@@ -362,4 +377,7 @@ class HostClientEndpoint(_ClientEndpoint):
             self._families,
             self._resolutionDelay,
             lambda: self._noAddress(host),
+            lambda addresses: outranked(
+                addresses, sourcesOf(self._reactor), self._settings.preferIPv6
+            ),
         )

@@ -91,7 +91,7 @@ class StaggeredAttempts:
         attemptDelay: float,
         timeout: float | None,
         bindAddress: Callable[[IPAddress], object] = lambda address: None,
-        arrange: Callable[[IPAddress | None, list[IPAddress]], list[IPAddress]]
+        arrange: Callable[[list[IPAddress], list[IPAddress]], list[IPAddress]]
         | None = None,
         deadline: bool = True,
     ) -> None:
@@ -113,8 +113,9 @@ class StaggeredAttempts:
         @param bindAddress: Gives the C{bindAddress} for C{connectTCP} to an
             address.
         @param arrange: Reorders the untried addresses whenever some are
-            added; called with the latest address tried (or L{None}) and
-            the untried ones.  By default they are tried in the order added.
+            added (once per batch); called with the addresses tried so far
+            and the untried ones.  By default they are tried in the order
+            added.
         @param deadline: Whether the race keeps its own deadline; L{False}
             when C{connectTCP}'s timeout covers the same span (one address,
             known at once), so the reactor needs no clock.
@@ -341,8 +342,8 @@ class StaggeredAttempts:
         seen = set(self._untried) | {a.address for a in self._attempts}
         self._untried.extend(dict.fromkeys(a for a in addresses if a not in seen))
         if self._arrange is not None:
-            latest = self._attempts[-1].address if self._attempts else None
-            self._untried = self._arrange(latest, self._untried)
+            tried = [a.address for a in self._attempts]
+            self._untried = self._arrange(tried, self._untried)
 
     def _expire(self) -> None:
         self._deadline = None

@@ -64,6 +64,7 @@ def resolveHappily(
     families: tuple[int, ...],
     delay: float,
     noAddress: Callable[[], Exception],
+    outranked: Callable[[list[IPAddress]], bool] = lambda addresses: False,
 ) -> None:
     """
     Resolve C{host} in each of C{families} at once and feed the answers to
@@ -79,8 +80,12 @@ def resolveHappily(
     @param delay: Seconds to wait for the preferred family's answer after
         the other family has answered.
     @param noAddress: Builds the error for a name with no address.
+    @param outranked: Whether addresses of the preferred family would all
+        sort after the other family's (RFC 6724); if so they too wait up to
+        C{delay} for the other family's answer, so that sorting, not the
+        order of the answers, decides which family starts.
     """
-    _HappyResolution(reactor, race, host, port, families, delay, noAddress)
+    _HappyResolution(reactor, race, host, port, families, delay, noAddress, outranked)
 
 
 class _HappyResolution:
@@ -99,8 +104,10 @@ class _HappyResolution:
         families: tuple[int, ...],
         delay: float,
         noAddress: Callable[[], Exception],
+        outranked: Callable[[list[IPAddress]], bool] = lambda addresses: False,
     ) -> None:
         self._reactor = reactor
+        self._outranked = outranked
         self._race = race
         self._delay = delay
         self._families = families
@@ -137,7 +144,13 @@ class _HappyResolution:
             return
         self._answered.add(family)
         preferred = self._families[0]
-        if preferred not in self._answered and self._delay > 0 and addresses:
+        waiting = len(self._answered) < len(self._families)
+        if (
+            waiting
+            and self._delay > 0
+            and addresses
+            and (family != preferred or self._outranked(addresses))
+        ):
             self._held = addresses
             self._timer = self._reactor.callLater(self._delay, self._release)
             return

@@ -13,7 +13,10 @@ from __future__ import annotations
 from typing import Any, Final
 
 from ._spec import REQUIRED, Direction, Option, Spec
-from ._values import BACKLOG, BOOLEAN, DURATION, FD, PORT, BindAddress, Host
+from ._values import BACKLOG, BOOLEAN, DURATION, FD, PORT, BindAddress, Host, Integer
+
+#: A positive count of addresses.
+FAMILY_COUNT: Final = Integer(1, None, "a count")
 
 __all__ = [
     "HOST_CLIENT",
@@ -212,7 +215,15 @@ HOST_CLIENT: Final = Spec(
             "preferIPv6",
             BOOLEAN,
             True,
-            doc="Try IPv6 first; no starts with IPv4.",
+            doc="Prefer IPv6 where RFC 6724's address sorting does not decide; "
+            "no sorts IPv4 first (RFC 6724 section 10.3's policy table).",
+        ),
+        Option(
+            "familyCount",
+            FAMILY_COUNT,
+            1,
+            doc="How many addresses of the first family to try before the "
+            "first of the other (RFC 8305's First Address Family Count).",
         ),
     ),
     "TCP client over IPv6 and IPv4 with Happy Eyeballs (RFC 8305)",
