@@ -35,10 +35,10 @@ from .._settings import (
     TCP6ClientSettings,
 )
 from ._arguments import BindAddress, ConnectBinding, _bindPair, _hostText, binding
+from ._happy import HappyEyeballs
 from ._order import AttemptOrder
 from ._race import StaggeredAttempts
 from ._resolve import resolveHappily
-from ._sorting import outranked, sourcesOf
 
 
 class _ClientEndpoint(Configured):
@@ -351,24 +351,30 @@ class HostClientEndpoint(_ClientEndpoint):
             )
         return DNSLookupError(f"{host} has no IPv6 or IPv4 address")
 
-    @property
-    def _arrange(self) -> AttemptOrder:
-        # A fresh order for each connect: it remembers the sources it asked.
-        return AttemptOrder(
-            sourcesOf(self._reactor),
+    def _happy(self) -> HappyEyeballs:
+        return HappyEyeballs(
+            self._reactor,
+            self._families,
             self._settings.preferIPv6,
             self._settings.familyCount,
         )
 
+    @property
+    def _arrange(self) -> AttemptOrder:
+        # A fresh order for each connect: it remembers the sources it asked.
+        return self._happy().order()
+
     def _begin(self, race: StaggeredAttempts, host: str) -> None:
         version = addressFamily(host)
+        noAddress = lambda: self._noAddress(host)  # noqa: E731
         if version is not None:
             if version not in self._families:
                 race.fail(makeFailure(self._noAddress(host)))
-                return
-            super()._begin(race, host)
+            elif not self._happy().literal(race, host, self._port, noAddress):
+                super()._begin(race, host)
             return
         self._needResolver(host)
+        happy = self._happy()
         resolveHappily(
             self._reactor,
             race,
@@ -376,8 +382,7 @@ class HostClientEndpoint(_ClientEndpoint):
             self._port,
             self._families,
             self._resolutionDelay,
-            lambda: self._noAddress(host),
-            lambda addresses: outranked(
-                addresses, sourcesOf(self._reactor), self._settings.preferIPv6
-            ),
+            noAddress,
+            happy.outranked,
+            happy.nat64,
         )

@@ -320,6 +320,16 @@ class StaggeredAttempts:
         """
         self._end(reason)
 
+    def keepDeadline(self) -> None:
+        """
+        Start the race's own deadline, from now, if it was built without
+        one (for a literal) but must now wait for something else first.
+        """
+        if self.over or self._deadline is not None or self._timeout is None:
+            return
+        if getattr(self._reactor, "callLater", None) is not None:
+            self._deadline = self._reactor.callLater(self._timeout, self._expire)
+
     def _news(self) -> None:
         """
         Start the loop on the first addresses or the finish; wake it on

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from twisted.internet.defer import fail
+from twisted.internet.defer import Deferred, fail
 from twisted.internet.interfaces import IDelayedCall
 from twisted.python.failure import Failure
 
@@ -65,6 +65,9 @@ def resolveHappily(
     delay: float,
     noAddress: Callable[[], Exception],
     outranked: Callable[[list[IPAddress]], bool] = lambda addresses: False,
+    nat64: Callable[[list[IPAddress]], Deferred[list[IPAddress]] | None] = (
+        lambda addresses: None
+    ),
 ) -> None:
     """
     Resolve C{host} in each of C{families} at once and feed the answers to
@@ -84,8 +87,13 @@ def resolveHappily(
         sort after the other family's (RFC 6724); if so they too wait up to
         C{delay} for the other family's answer, so that sorting, not the
         order of the answers, decides which family starts.
+    @param nat64: Given every address once both families have answered;
+        returns L{None}, or a L{Deferred} of IPv6 addresses synthesized
+        for them (RFC 8305 section 7) to add before the race's last.
     """
-    _HappyResolution(reactor, race, host, port, families, delay, noAddress, outranked)
+    _HappyResolution(
+        reactor, race, host, port, families, delay, noAddress, outranked, nat64
+    )
 
 
 class _HappyResolution:
@@ -105,9 +113,15 @@ class _HappyResolution:
         delay: float,
         noAddress: Callable[[], Exception],
         outranked: Callable[[list[IPAddress]], bool] = lambda addresses: False,
+        nat64: Callable[[list[IPAddress]], Deferred[list[IPAddress]] | None] = (
+            lambda addresses: None
+        ),
     ) -> None:
         self._reactor = reactor
         self._outranked = outranked
+        self._nat64 = nat64
+        # Every address released to the race so far.
+        self._seen: list[IPAddress] = []
         self._race = race
         self._delay = delay
         self._families = families
@@ -157,10 +171,20 @@ class _HappyResolution:
         # Released together, so that the race orders both families at once.
         self._stopTimer()
         released, self._held = addresses + self._held, []
-        if len(self._answered) == len(self._families):
+        self._seen.extend(released)
+        if len(self._answered) < len(self._families):
+            if released:
+                self._race.add(released)
+            return
+        more = self._nat64(list(self._seen)) if self._seen else None
+        if more is None:
             self._race.finish(self._noAddressError, released)
-        elif released:
-            self._race.add(released)
+        else:
+            more.addCallback(
+                lambda synthesized: self._race.finish(
+                    self._noAddressError, released + synthesized
+                )
+            )
 
     def _noAddressError(self) -> Exception:
         if self._failure is not None and isinstance(self._failure.value, Exception):
@@ -171,6 +195,7 @@ class _HappyResolution:
     def _release(self) -> None:
         self._timer = None
         released, self._held = self._held, []
+        self._seen.extend(released)
         self._race.add(released)
 
     def _stopTimer(self) -> None:
