@@ -241,3 +241,37 @@ class OutrankedTests(SynchronousTestCase):
         self.assertFalse(outranked([address("2001:db8::5")], every))
         self.assertTrue(outranked([address("192.0.2.5")], None))
         self.assertFalse(outranked([address("192.0.2.5")], None, preferIPv6=False))
+
+
+class KernelCacheTests(SynchronousTestCase):
+    """
+    With a clock, the kernel's answers are remembered for a second of it.
+    """
+
+    def test_remembered(self) -> None:
+        clock = MemoryReactorClock()
+        kernel = KernelSourceAddresses(clock)
+        probes: list[str] = []
+
+        def probe(destination: str) -> str:
+            probes.append(destination)
+            return "192.0.2.100"
+
+        self.patch(kernel, "_probe", probe)
+        self.assertEqual(kernel.sourceFor("192.0.2.1"), "192.0.2.100")
+        clock.advance(0.5)
+        kernel.sourceFor("192.0.2.1")
+        self.assertEqual(probes, ["192.0.2.1"])
+        clock.advance(0.5)
+        kernel.sourceFor("192.0.2.1")
+        self.assertEqual(probes, ["192.0.2.1"] * 2)
+        self.patch(KernelSourceAddresses, "LIMIT", 2)
+        kernel.sourceFor("192.0.2.2")
+        kernel.sourceFor("192.0.2.3")
+        kernel.sourceFor("192.0.2.1")
+        self.assertEqual(len(probes), 5)
+
+    def test_perReactor(self) -> None:
+        from twisted.internet import reactor
+
+        self.assertIs(sourcesOf(reactor), sourcesOf(reactor))

@@ -151,6 +151,9 @@ def needsNAT64(
         return False
     if not all(isinstance(a, IPv4Address) for a in addresses):
         return False
+    if any(a.host.startswith("127.") for a in addresses):
+        # Loopback never leaves the host: no probe needed to know.
+        return False
     if any(sources.sourceFor(a.host) is not None for a in addresses):
         return False
     return sources.sourceFor(_IPV6_PROBE) is not None

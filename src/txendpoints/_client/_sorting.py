@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import weakref
 from collections.abc import Callable, Sequence
 from functools import cmp_to_key
 from typing import Any, Final
@@ -55,12 +56,45 @@ class KernelSourceAddresses:
     """
     Ask the kernel: C{connect} a UDP socket to the destination (which only
     chooses a route and a source, sending nothing) and read its name.
+
+    A probe costs four system calls (some 17 microseconds), so with a clock
+    each answer is remembered for a second of it: routes change far less
+    often than a busy client connects.
     """
+
+    #: Answers remembered at most, so that many destinations cannot grow
+    #: the memory without bound.
+    LIMIT = 4096
+
+    def __init__(self, clock: Any = None, ttl: float = 1.0) -> None:
+        """
+        @param clock: An L{IReactorTime<twisted.internet.interfaces.IReactorTime>}
+            to time remembered answers by, or L{None} to remember none.
+        @param ttl: Seconds an answer is remembered.
+        """
+        self._clock = clock
+        self._ttl = ttl
+        self._known: dict[str, tuple[float, str | None]] = {}
 
     def sourceFor(self, destination: str) -> str | None:
         """
         See L{ISourceAddresses.sourceFor}.
         """
+        now = 0.0
+        if self._clock is not None:
+            now = self._clock.seconds()
+            known = self._known.get(destination)
+            if known is not None and now - known[0] < self._ttl:
+                return known[1]
+        source = self._probe(destination)
+        if self._clock is not None:
+            if len(self._known) >= self.LIMIT:
+                self._known.clear()
+            self._known[destination] = (now, source)
+        return source
+
+    @staticmethod
+    def _probe(destination: str) -> str | None:
         family = socket.AF_INET6 if ":" in destination else socket.AF_INET
         try:
             with socket.socket(family, socket.SOCK_DGRAM) as probe:
@@ -70,6 +104,12 @@ class KernelSourceAddresses:
         except OSError:
             return None
         return source
+
+
+#: Each real reactor's kernel lookup, remembering answers on its clock.
+_kernels: weakref.WeakKeyDictionary[Any, KernelSourceAddresses] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def sourcesOf(reactor: Any) -> ISourceAddresses | None:
@@ -86,7 +126,10 @@ def sourcesOf(reactor: Any) -> ISourceAddresses | None:
     if ISourceAddresses.providedBy(reactor):
         return ISourceAddresses(reactor)
     if isinstance(reactor, ReactorBase):
-        return KernelSourceAddresses()
+        kernel = _kernels.get(reactor)
+        if kernel is None:
+            kernel = _kernels[reactor] = KernelSourceAddresses(reactor)
+        return kernel
     return None
 
 
