@@ -187,13 +187,17 @@ class RuleTests(SynchronousTestCase):
             ("ff05::1", SITE_LOCAL),
             ("2001:db8::1", GLOBAL),
         ]:
-            mapped = ipaddress.IPv6Address(
-                literal if ":" in literal else "::ffff:" + literal
+            mapped = int(
+                ipaddress.IPv6Address(
+                    literal if ":" in literal else "::ffff:" + literal
+                )
             )
             self.assertEqual(scopeOf(mapped), scope, literal)
 
     def test_commonPrefixLength(self) -> None:
-        ip = ipaddress.IPv6Address
+        def ip(text: str) -> int:
+            return int(ipaddress.IPv6Address(text))
+
         self.assertEqual(commonPrefixLength(ip("fe80::1"), ip("fe80::2")), 64)
         self.assertEqual(commonPrefixLength(ip("fe81::1"), ip("fe80::2")), 15)
 
