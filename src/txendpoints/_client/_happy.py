@@ -47,19 +47,20 @@ class HappyEyeballs:
         self._families = families
         self._preferIPv6 = preferIPv6
         self._familyCount = familyCount
-        self._sources: ISourceAddresses | None = sourcesOf(reactor)
+        #: Where source addresses come from, or L{None} if unknown.
+        self.sources: ISourceAddresses | None = sourcesOf(reactor)
 
     def order(self) -> AttemptOrder:
         """
         @return: The race's C{arrange}.
         """
-        return AttemptOrder(self._sources, self._preferIPv6, self._familyCount)
+        return AttemptOrder(self.sources, self._preferIPv6, self._familyCount)
 
     def outranked(self, addresses: list[IPAddress]) -> bool:
         """
         See L{txendpoints._client._sorting.outranked}.
         """
-        return outranked(addresses, self._sources, self._preferIPv6)
+        return outranked(addresses, self.sources, self._preferIPv6)
 
     def nat64(self, addresses: list[IPAddress]) -> Deferred[list[IPAddress]] | None:
         """
@@ -70,7 +71,7 @@ class HappyEyeballs:
             the synthesized addresses (none if the network has no NAT64
             prefix).
         """
-        if 6 not in self._families or not needsNAT64(addresses, self._sources):
+        if 6 not in self._families or not needsNAT64(addresses, self.sources):
             return None
         return discoverPrefixes(self._reactor).addCallback(
             lambda prefixes: synthesized(addresses, prefixes)

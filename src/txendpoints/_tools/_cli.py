@@ -323,6 +323,13 @@ def _addCheck(subcommands: Subcommands) -> None:
     command.add_argument(
         "--client", action="store_true", help="parse a client endpoint string"
     )
+    command.add_argument(
+        "--resolve",
+        action="store_true",
+        help="with --client: resolve the host for real and print the addresses "
+        "in the order a connect would try them, with when each attempt would "
+        "start if none answered and the RFC 6724 rule that placed it",
+    )
     command.add_argument("string", metavar="STRING", help="the endpoint string")
     command.set_defaults(handler=_check)
 
@@ -340,6 +347,9 @@ def _check(args: argparse.Namespace) -> int:
     from .._strings._lookup import clientFromString, serverFromString, tokenize
     from ._plan import canonical, plan
 
+    if args.resolve and not args.client:
+        print("txendpoints check: --resolve needs --client", file=sys.stderr)
+        return 2
     direction = "client" if args.client else "server"
     parse = clientFromString if args.client else serverFromString
     try:
@@ -359,4 +369,8 @@ def _check(args: argparse.Namespace) -> int:
     tokens = tokenize(args.string)
     print(canonical(endpoint, tokens.args, tokens.kwargs))
     print(plan(endpoint, direction))
+    if args.resolve:
+        from ._plan import printResolvedPlan
+
+        return printResolvedPlan(reactor, endpoint)
     return 0
