@@ -20,6 +20,7 @@ from txendpoints import HostClientEndpoint, _resolver
 from txendpoints._resolver import (
     HostsFile,
     SystemResolver,
+    hasLoopback,
     isDefaultResolver,
     isLocalhost,
     resolve,
@@ -166,6 +167,7 @@ class SystemResolverTests(SynchronousTestCase):
     def setUp(self) -> None:
         self.hosts = _hostsFile(self, "127.0.0.1 localhost\n192.0.2.7 v4only.test\n")
         self.patch(_resolver, "HOSTS_PATH", self.hosts)
+        self.patch(_resolver, "hasLoopback", lambda literal: True)
         self.gai = FakeGetaddrinfo({"dual.test": ["2001:db8::1", "192.0.2.1"]})
         self.reactor = GAINetwork(self.gai)
 
@@ -206,6 +208,21 @@ class SystemResolverTests(SynchronousTestCase):
                 [IPv4Address("TCP", "127.0.0.1", 80)],
             )
         self.assertEqual(self.gai.calls, [])
+
+    def test_localhostWithoutIPv6(self) -> None:
+        """
+        On a host without IPv6, localhost is 127.0.0.1 only.
+        """
+        self.patch(_resolver, "hasLoopback", lambda literal: ":" not in literal)
+        self.assertEqual(
+            self.successResultOf(resolve(self.reactor, "localhost", 80)),
+            [IPv4Address("TCP", "127.0.0.1", 80)],
+        )
+        self.assertEqual(self.gai.calls, [])
+
+    def test_hasLoopback(self) -> None:
+        self.assertTrue(hasLoopback("127.0.0.1"))
+        self.assertFalse(hasLoopback("192.0.2.1"))
 
     def test_otherNamesAsked(self) -> None:
         self.assertEqual(

@@ -14,6 +14,7 @@ It may import only L{txendpoints._net}, Twisted and the standard library.
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import weakref
 from collections import deque
@@ -55,6 +56,23 @@ HOSTS_PATH = (
 
 #: RFC 6761 section 6.3: localhost names are the loopback addresses.
 _LOOPBACK: dict[int, str] = {4: "127.0.0.1", 6: "::1"}
+
+
+def hasLoopback(literal: str) -> bool:
+    """
+    Whether the host has the loopback address C{literal}: a host with IPv6
+    disabled has no C{::1}, and a listener on it would fail.
+
+    @param literal: C{"127.0.0.1"} or C{"::1"}.
+    """
+    family = socket.AF_INET6 if ":" in literal else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as probe:
+            # Binding sends nothing, and fails if the host lacks the address.
+            probe.bind((literal, 0))
+    except OSError:
+        return False
+    return True
 
 
 def isDefaultResolver(resolver: object) -> bool:
@@ -196,8 +214,9 @@ class SystemResolver:
         with no lookup, as glibc's single C{getaddrinfo} stops at the hosts
         file; asked one family at a time, C{getaddrinfo} for the family the
         file lacks would ask DNS.
-      - C{localhost} and C{*.localhost} are the loopback addresses, with no
-        lookup at all (RFC 6761 section 6.3).
+      - C{localhost} and C{*.localhost} are the loopback addresses the
+        host has (C{::1} only if IPv6 is enabled), with no lookup at all
+        (RFC 6761 section 6.3).
       - Lookups of the same name and family while one is under way share
         it, and each family runs at most C{lanes} lookups at once in the
         thread pool; the rest wait here, where a cancelled one is dropped.
@@ -221,6 +240,7 @@ class SystemResolver:
         self._jobs: dict[tuple[str, int], _Job] = {}
         self._running: dict[int, int] = {4: 0, 6: 0}
         self._queued: dict[int, deque[_Job]] = {4: deque(), 6: deque()}
+        self._loopbacks: list[str] | None = None
 
     def resolveHostName(
         self,
@@ -263,7 +283,12 @@ class SystemResolver:
 
     def _local(self, name: str) -> list[str] | None:
         if isLocalhost(name):
-            return [_LOOPBACK[6], _LOOPBACK[4]]
+            if self._loopbacks is None:
+                # Asked once: whether the host has IPv6 does not change
+                # under a running process often enough to ask per lookup.
+                found = [a for a in (_LOOPBACK[6], _LOOPBACK[4]) if hasLoopback(a)]
+                self._loopbacks = found or [_LOOPBACK[6], _LOOPBACK[4]]
+            return self._loopbacks
         return self._hosts.lookup(name)
 
     def _startQueued(self, lane: int) -> None:
