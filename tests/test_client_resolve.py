@@ -18,7 +18,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from txendpoints import (
     ConnectAttemptsError,
     HostClientEndpoint,
-    _resolver,
+    _hosts,
     clientFromString,
 )
 from txendpoints._client._resolve import resolveHappily
@@ -302,8 +302,8 @@ class DefaultResolverTests(SynchronousTestCase):
         hosts = self.mktemp()
         with open(hosts, "w") as f:
             f.write("192.0.2.7 v4only.test\n127.0.0.1 localhost\n")
-        self.patch(_resolver, "HOSTS_PATH", hosts)
-        self.patch(_resolver, "hasLoopback", lambda literal: True)
+        self.patch(_hosts, "HOSTS_PATH", hosts)
+        self.patch(_hosts, "hasLoopback", lambda literal: True)
         self.gai = FakeGetaddrinfo({})
         self.network = GAINetwork(
             self.gai, outcomes={"192.0.2.7": ("accept", 0.01), "::1": ("refuse", 0.0)}

@@ -25,6 +25,8 @@ TESTS = Path(__file__).resolve().parent
 #: its own layer.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("_net",),
+    # What the system answers without DNS, below the resolution using it.
+    ("_hosts",),
     ("_errors", "_resolver", "_settings"),
     ("_client", "_server", "_stdio"),
     ("_strings",),

@@ -4,7 +4,6 @@ Tests for L{txendpoints._resolver}: resolution through C{reactor.nameResolver}.
 
 from __future__ import annotations
 
-import os
 import socket
 
 from twisted.internet.address import IPv4Address, IPv6Address
@@ -16,15 +15,8 @@ from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
-from txendpoints import HostClientEndpoint, _resolver
-from txendpoints._resolver import (
-    HostsFile,
-    SystemResolver,
-    hasLoopback,
-    isDefaultResolver,
-    isLocalhost,
-    resolve,
-)
+from txendpoints import HostClientEndpoint, _hosts
+from txendpoints._resolver import SystemResolver, isDefaultResolver, resolve
 from txendpoints.testing import FakeResolver
 
 from ._gaifakes import FakeGetaddrinfo, GAINetwork, realPool
@@ -119,43 +111,6 @@ def _hostsFile(case: SynchronousTestCase, text: str) -> str:
     return path
 
 
-class HostsFileTests(SynchronousTestCase):
-    """
-    L{HostsFile} reads hosts(5) as the system does, again when it changes.
-    """
-
-    def test_lookup(self) -> None:
-        path = _hostsFile(
-            self,
-            "# comment\n127.0.0.1 localhost\n192.0.2.7\tV4only.test alias # end\n"
-            "fe80::1%lo linklocal.test\nnot-an-address bogus.test\n"
-            "192.0.2.8 v4only.test\n",
-        )
-        hosts = HostsFile(path)
-        self.assertEqual(hosts.lookup("v4only.test"), ["192.0.2.7", "192.0.2.8"])
-        self.assertEqual(hosts.lookup("ALIAS."), ["192.0.2.7"])
-        self.assertEqual(hosts.lookup("linklocal.test"), ["fe80::1%lo"])
-        self.assertIsNone(hosts.lookup("bogus.test"))
-        self.assertIsNone(hosts.lookup("comment"))
-
-    def test_rereadWhenChanged(self) -> None:
-        path = _hostsFile(self, "192.0.2.7 a.test\n")
-        hosts = HostsFile(path)
-        self.assertEqual(hosts.lookup("a.test"), ["192.0.2.7"])
-        with open(path, "w") as f:
-            f.write("192.0.2.9 a.test b.test\n")
-        os.utime(path, ns=(1, 1))
-        self.assertEqual(hosts.lookup("b.test"), ["192.0.2.9"])
-        os.remove(path)
-        self.assertIsNone(hosts.lookup("a.test"))
-
-    def test_localhost(self) -> None:
-        for name in ["localhost", "LOCALHOST.", "db.localhost", "a.b.localhost"]:
-            self.assertTrue(isLocalhost(name), name)
-        for name in ["localhost.example", "notlocalhost", "localhost-1"]:
-            self.assertFalse(isLocalhost(name), name)
-
-
 class SystemResolverTests(SynchronousTestCase):
     """
     With Twisted's default resolver, a name the hosts file lists and the
@@ -166,8 +121,8 @@ class SystemResolverTests(SynchronousTestCase):
 
     def setUp(self) -> None:
         self.hosts = _hostsFile(self, "127.0.0.1 localhost\n192.0.2.7 v4only.test\n")
-        self.patch(_resolver, "HOSTS_PATH", self.hosts)
-        self.patch(_resolver, "hasLoopback", lambda literal: True)
+        self.patch(_hosts, "HOSTS_PATH", self.hosts)
+        self.patch(_hosts, "hasLoopback", lambda literal: True)
         self.gai = FakeGetaddrinfo({"dual.test": ["2001:db8::1", "192.0.2.1"]})
         self.reactor = GAINetwork(self.gai)
 
@@ -213,16 +168,12 @@ class SystemResolverTests(SynchronousTestCase):
         """
         On a host without IPv6, localhost is 127.0.0.1 only.
         """
-        self.patch(_resolver, "hasLoopback", lambda literal: ":" not in literal)
+        self.patch(_hosts, "hasLoopback", lambda literal: ":" not in literal)
         self.assertEqual(
             self.successResultOf(resolve(self.reactor, "localhost", 80)),
             [IPv4Address("TCP", "127.0.0.1", 80)],
         )
         self.assertEqual(self.gai.calls, [])
-
-    def test_hasLoopback(self) -> None:
-        self.assertTrue(hasLoopback("127.0.0.1"))
-        self.assertFalse(hasLoopback("192.0.2.1"))
 
     def test_otherNamesAsked(self) -> None:
         self.assertEqual(
@@ -295,7 +246,7 @@ class HangingLookupTests(SynchronousTestCase):
         connect over IPv4 within the resolution delay plus the attempt's
         own time, on the reactor's clock.
         """
-        self.patch(_resolver, "HOSTS_PATH", _hostsFile(self, ""))
+        self.patch(_hosts, "HOSTS_PATH", _hostsFile(self, ""))
         names = {f"host{i}.test": [f"192.0.2.{i + 1}"] for i in range(50)}
         gai = FakeGetaddrinfo(names, hang=(socket.AF_INET6,))
         pool = realPool(10)

@@ -8,14 +8,12 @@ answers as the system's own single lookup would without asking DNS more
 than it does, and keeps hanging lookups of one family from starving the
 other's.  A resolver the user installed is always asked as it is.
 
-It may import only L{txendpoints._net}, Twisted and the standard library.
+It may import only L{txendpoints._hosts}, L{txendpoints._net}, Twisted and
+the standard library.
 """
 
 from __future__ import annotations
 
-import os
-import socket
-import sys
 import weakref
 from collections import deque
 from collections.abc import Sequence
@@ -37,42 +35,11 @@ from twisted.internet.interfaces import (
 )
 from zope.interface import implementer
 
+from . import _hosts
+from ._hosts import LocalNames
 from ._net import ADDRESS_CLASSES, IPAddress, addressFamily
 
-__all__ = ["GAIResolver", "HostsFile", "SystemResolver", "isDefaultResolver", "resolve"]
-
-#: The hosts(5) file the system's resolver reads first.
-HOSTS_PATH = (
-    os.path.join(
-        os.environ.get("SystemRoot", r"C:\Windows"),
-        "System32",
-        "drivers",
-        "etc",
-        "hosts",
-    )
-    if sys.platform == "win32"
-    else "/etc/hosts"
-)
-
-#: RFC 6761 section 6.3: localhost names are the loopback addresses.
-_LOOPBACK: dict[int, str] = {4: "127.0.0.1", 6: "::1"}
-
-
-def hasLoopback(literal: str) -> bool:
-    """
-    Whether the host has the loopback address C{literal}: a host with IPv6
-    disabled has no C{::1}, and a listener on it would fail.
-
-    @param literal: C{"127.0.0.1"} or C{"::1"}.
-    """
-    family = socket.AF_INET6 if ":" in literal else socket.AF_INET
-    try:
-        with socket.socket(family, socket.SOCK_DGRAM) as probe:
-            # Binding sends nothing, and fails if the host lacks the address.
-            probe.bind((literal, 0))
-    except OSError:
-        return False
-    return True
+__all__ = ["GAIResolver", "SystemResolver", "isDefaultResolver", "resolve"]
 
 
 def isDefaultResolver(resolver: object) -> bool:
@@ -81,68 +48,6 @@ def isDefaultResolver(resolver: object) -> bool:
     @return: Whether it is Twisted's default, C{getaddrinfo} in a thread.
     """
     return type(resolver) is GAIResolver
-
-
-def isLocalhost(name: str) -> bool:
-    """
-    @param name: A host name.
-    @return: Whether it is C{localhost} or under C{.localhost} (RFC 6761
-        section 6.3), whose addresses are the loopback ones.
-    """
-    name = name.lower().rstrip(".")
-    return name == "localhost" or name.endswith(".localhost")
-
-
-class HostsFile:
-    """
-    The names of a hosts(5) file, read again when the file changes.
-
-    Twisted's L{twisted.names.hosts.searchFileForAll} reads and parses the
-    whole file for every name; this parses it once per change, since every
-    connect to a name asks.
-    """
-
-    def __init__(self, path: str) -> None:
-        """
-        @param path: The file; one that cannot be read knows no names.
-        """
-        self._path = path
-        self._stamp: tuple[int, int, int] | None = None
-        self._names: dict[str, list[str]] = {}
-
-    def lookup(self, name: str) -> list[str] | None:
-        """
-        @param name: A host name.
-        @return: The address literals the file gives C{name}, in file order,
-            or L{None} if the file does not list it.
-        """
-        try:
-            st = os.stat(self._path)
-            stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
-        except OSError:
-            self._stamp, self._names = None, {}
-            return None
-        if stamp != self._stamp:
-            self._names = self._parse()
-            self._stamp = stamp
-        return self._names.get(name.lower().rstrip("."))
-
-    def _parse(self) -> dict[str, list[str]]:
-        names: dict[str, list[str]] = {}
-        try:
-            with open(self._path, "rb") as f:
-                content = f.read()
-        except OSError:
-            return names
-        for raw in content.splitlines():
-            fields = raw.split(b"#", 1)[0].decode("ascii", "replace").split()
-            if len(fields) < 2 or addressFamily(fields[0]) is None:
-                continue
-            for alias in fields[1:]:
-                addresses = names.setdefault(alias.lower(), [])
-                if fields[0] not in addresses:
-                    addresses.append(fields[0])
-        return names
 
 
 @implementer(IHostResolution)
@@ -226,21 +131,21 @@ class SystemResolver:
     """
 
     def __init__(
-        self, resolver: IHostnameResolver, lanes: int = 5, hostsPath: str = HOSTS_PATH
+        self, resolver: IHostnameResolver, lanes: int = 5, hostsPath: str | None = None
     ) -> None:
         """
         @param resolver: The resolver that does the lookups.
         @param lanes: How many lookups of one family may run at once; half
             the thread pool leaves the other half for the other family.
-        @param hostsPath: The hosts(5) file the system reads.
+        @param hostsPath: The hosts(5) file the system reads; by default
+            L{HOSTS_PATH<txendpoints._hosts.HOSTS_PATH>}.
         """
         self._resolver = resolver
         self._lanes = max(1, lanes)
-        self._hosts = HostsFile(hostsPath)
+        self._local = LocalNames(_hosts.HOSTS_PATH if hostsPath is None else hostsPath)
         self._jobs: dict[tuple[str, int], _Job] = {}
         self._running: dict[int, int] = {4: 0, 6: 0}
         self._queued: dict[int, deque[_Job]] = {4: deque(), 6: deque()}
-        self._loopbacks: list[str] | None = None
 
     def resolveHostName(
         self,
@@ -260,7 +165,7 @@ class SystemResolver:
         ]
         waiter = _Waiter(self, hostName, resolutionReceiver, portNumber)
         resolutionReceiver.resolutionBegan(waiter)
-        local = self._local(hostName)
+        local = self._local.lookup(hostName)
         if local is not None:
             for literal in local:
                 version = addressFamily(literal)
@@ -280,16 +185,6 @@ class SystemResolver:
         waiter.job = job
         self._startQueued(family or 4)
         return waiter
-
-    def _local(self, name: str) -> list[str] | None:
-        if isLocalhost(name):
-            if self._loopbacks is None:
-                # Asked once: whether the host has IPv6 does not change
-                # under a running process often enough to ask per lookup.
-                found = [a for a in (_LOOPBACK[6], _LOOPBACK[4]) if hasLoopback(a)]
-                self._loopbacks = found or [_LOOPBACK[6], _LOOPBACK[4]]
-            return self._loopbacks
-        return self._hosts.lookup(name)
 
     def _startQueued(self, lane: int) -> None:
         queued = self._queued[lane]
@@ -354,9 +249,7 @@ def _resolverOf(reactor: IReactorPluggableNameResolver) -> IHostnameResolver:
     if system is None:
         getThreadPool = getattr(reactor, "getThreadPool", None)
         size = getThreadPool().max if getThreadPool is not None else 10
-        system = _system[resolver] = SystemResolver(
-            resolver, lanes=size // 2, hostsPath=HOSTS_PATH
-        )
+        system = _system[resolver] = SystemResolver(resolver, lanes=size // 2)
     return system
 
 

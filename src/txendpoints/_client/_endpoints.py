@@ -351,13 +351,18 @@ class HostClientEndpoint(_ClientEndpoint):
             )
         return DNSLookupError(f"{host} has no IPv6 or IPv4 address")
 
+    _happyPolicy: HappyEyeballs | None = None
+
     def _happy(self) -> HappyEyeballs:
-        return HappyEyeballs(
-            self._reactor,
-            self._families,
-            self._settings.preferIPv6,
-            self._settings.familyCount,
-        )
+        # Made once: it depends only on the reactor and the settings.
+        if self._happyPolicy is None:
+            self._happyPolicy = HappyEyeballs(
+                self._reactor,
+                self._families,
+                self._settings.preferIPv6,
+                self._settings.familyCount,
+            )
+        return self._happyPolicy
 
     @property
     def _arrange(self) -> AttemptOrder:
