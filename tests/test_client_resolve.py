@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from twisted.internet.address import IPv4Address, IPv6Address
+from twisted.internet.defer import Deferred
 from twisted.internet.error import DNSLookupError
 from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.testing import MemoryReactorClock
@@ -81,6 +82,10 @@ class ResolveHappilyTests(SynchronousTestCase):
         answers: list[str] = BOTH,
         families: tuple[int, ...] = (6, 4),
         delay: float = 0.05,
+        outranked: Callable[[list[IPAddress]], bool] = lambda addresses: False,
+        nat64: Callable[[list[IPAddress]], Deferred[list[IPAddress]] | None] = (
+            lambda addresses: None
+        ),
     ) -> FakeResolver:
         resolver = FakeResolver(self.reactor, {"h.example": answers}, delays)
         self.reactor.installNameResolver(resolver)
@@ -92,8 +97,50 @@ class ResolveHappilyTests(SynchronousTestCase):
             families,
             delay,
             lambda: DNSLookupError("none"),
+            outranked,
+            nat64,
         )
         return resolver
+
+    def test_outrankedPreferredWaits(self) -> None:
+        """
+        A preferred answer that would sort after the other family waits for
+        it as long as the resolution delay, like the other family's would.
+        """
+        self.resolve({("h.example", 4): 0.2}, outranked=lambda addresses: True)
+        self.assertEqual(self.sink.events, [])
+        self.reactor.advance(0.05)
+        self.assertEqual(self.sink.events, [("add", ["2001:db8::1", "2001:db8::2"])])
+        self.reactor.advance(0.15)
+        self.assertEqual(self.sink.events[1:], [("finish", ["192.0.2.1", "192.0.2.2"])])
+
+    def test_outrankedReleasedWithOther(self) -> None:
+        self.resolve({("h.example", 4): 0.01}, outranked=lambda addresses: True)
+        self.reactor.advance(0.01)
+        self.assertEqual(
+            self.sink.events,
+            [("finish", ["192.0.2.1", "192.0.2.2", "2001:db8::1", "2001:db8::2"])],
+        )
+        self.assertEqual(self.reactor.getDelayedCalls(), [])
+
+    def test_nat64Last(self) -> None:
+        """
+        Once both families have answered, the NAT64 hook sees every address
+        and what it synthesizes comes with the last.
+        """
+        seen: list[list[str]] = []
+        later: Deferred[list[IPAddress]] = Deferred()
+
+        def nat64(addresses: list[IPAddress]) -> Deferred[list[IPAddress]]:
+            seen.append([a.host for a in addresses])
+            return later
+
+        self.resolve({}, answers=["192.0.2.1"], nat64=nat64)
+        self.assertEqual((seen, self.sink.events), ([["192.0.2.1"]], []))
+        later.callback([IPv6Address("TCP", "64:ff9b::c000:201", 80)])
+        self.assertEqual(
+            self.sink.events, [("finish", ["192.0.2.1", "64:ff9b::c000:201"])]
+        )
 
     def test_oneQueryPerFamily(self) -> None:
         resolver = self.resolve({"h.example": 1})
