@@ -11,6 +11,7 @@ L{txendpoints._errors}.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from twisted.internet import defer
@@ -371,7 +372,7 @@ class HostClientEndpoint(_ClientEndpoint):
 
     def _begin(self, race: StaggeredAttempts, host: str) -> None:
         version = addressFamily(host)
-        noAddress = lambda: self._noAddress(host)  # noqa: E731
+        noAddress = partial(self._noAddress, host)
         if version is not None:
             if version not in self._families:
                 race.fail(makeFailure(self._noAddress(host)))
