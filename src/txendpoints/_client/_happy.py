@@ -85,7 +85,8 @@ class HappyEyeballs:
 
         @return: Whether it did; if not, the literal is raced as usual.
         """
-        if ":" in host:
+        if ":" in host or host.startswith("127.") or self.sources is None:
+            # The connect-rate path (issue 19): decided without a call.
             return False
         address: list[IPAddress] = [IPv4Address("TCP", host, port)]
         more = self.nat64(address)

@@ -351,7 +351,8 @@ class StaggeredAttempts:
             return
         seen = set(self._untried) | {a.address for a in self._attempts}
         self._untried.extend(dict.fromkeys(a for a in addresses if a not in seen))
-        if self._arrange is not None:
+        if self._arrange is not None and len(self._untried) > 1:
+            # One address has but one order.
             tried = [a.address for a in self._attempts]
             self._untried = self._arrange(tried, self._untried)
 
