@@ -13,7 +13,8 @@ outgoing TCP connections accept, refuse or stay silent on the fake clock, as
 scripted per address, so client endpoints can be timed without sockets.
 Its L{FixedSourceAddresses} table says which source address, if any, each
 destination gets, so Happy Eyeballs' RFC 6724 sorting gives the same order
-on every machine.
+on every machine; any reactor that provides L{ISourceAddresses} is asked
+the same way instead of the kernel.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ __all__ = [
     "FakeResolution",
     "FakeResolver",
     "FixedSourceAddresses",
+    "ISourceAddresses",
     "SimulatedConnector",
     "SimulatedNetwork",
 ]
