@@ -37,6 +37,7 @@ extensions = [
     "sphinx.ext.intersphinx",
     "pydoctor.sphinx_ext.build_apidocs",
     "txdocs",
+    "timeline",
 ]
 
 exclude_patterns = ["_build", "_ext"]

@@ -107,6 +107,36 @@ class AttemptTests(SynchronousTestCase):
         self.failures[0].trap(ConnectError)
         self.assertFalse(self.attempt.connecting)
 
+    def test_connectRaisesOSError(self) -> None:
+        """
+        An L{OSError} from C{connectTCP} is a connection failure too.
+        """
+
+        def connectTCP(*args: Any, **kwargs: Any) -> Any:
+            raise OSError(99, "Cannot assign requested address")
+
+        self.reactor.connectTCP = connectTCP  # type: ignore[method-assign]
+        self.attempt.connect(self.reactor, None, None)
+        self.failures[0].trap(OSError)
+
+    def test_connectRaisesOther(self) -> None:
+        """
+        Anything else C{connectTCP} raises is no failure of the address: it
+        is raised, not reported, and the attempt is no longer connecting.
+        """
+        for error in [TypeError("bad bindAddress"), KeyboardInterrupt()]:
+            attempt = _Attempt(V4A, self.factory, self.failed, lambda a: None)
+
+            def connectTCP(
+                *args: Any, error: BaseException = error, **kwargs: Any
+            ) -> Any:
+                raise error
+
+            self.reactor.connectTCP = connectTCP  # type: ignore[method-assign]
+            self.assertRaises(type(error), attempt.connect, self.reactor, None, None)
+            self.assertFalse(attempt.connecting)
+        self.assertEqual(self.failures, [])
+
     def test_failureReportedOnce(self) -> None:
         self.attempt.connect(self.reactor, None, None)
         connector = self.reactor.connectors[0]

@@ -26,12 +26,9 @@ from txendpoints import (
     TCP4ClientEndpoint,
     TCP6ClientEndpoint,
 )
-from txendpoints._client._race import (
-    StaggeredAttempts,
-    clampAttemptDelay,
-    interleave,
-)
+from txendpoints._client._race import StaggeredAttempts, clampAttemptDelay
 from txendpoints._net import formatAddress
+from txendpoints.testing import FakeResolver
 
 V6A = IPv6Address("TCP", "2001:db8::1", 80)
 V6B = IPv6Address("TCP", "2001:db8::2", 80)
@@ -108,7 +105,7 @@ def accept(reactor: MemoryReactorClock, index: int) -> StringTransport:
 
 class HelperTests(SynchronousTestCase):
     """
-    The pure helpers: delay clamping, interleaving, address formatting.
+    The pure helpers: delay clamping, address formatting.
     """
 
     def test_clamp(self) -> None:
@@ -116,14 +113,6 @@ class HelperTests(SynchronousTestCase):
         self.assertEqual(clampAttemptDelay(0.001), 0.01)
         self.assertEqual(clampAttemptDelay(0.25), 0.25)
         self.assertEqual(clampAttemptDelay(30), 2.0)
-
-    def test_interleave(self) -> None:
-        self.assertEqual(
-            interleave([V4A, V4B, V4C, V6A, V6B], IPv6Address),
-            [V6A, V4A, V6B, V4B, V4C],
-        )
-        self.assertEqual(interleave([V6A, V6B, V4A], IPv4Address), [V4A, V6A, V6B])
-        self.assertEqual(interleave([V4B, V4A], IPv6Address), [V4B, V4A])
 
     def test_formatAddress(self) -> None:
         self.assertEqual(formatAddress(V6A), "[2001:db8::1]:80")
@@ -618,3 +607,128 @@ class NoClockTests(SynchronousTestCase):
         d.cancel()
         self.failureResultOf(d, ConnectingCancelledError)
         self.assertTrue(reactor.connectors[0].stoppedConnecting)
+
+
+class NotAConnectionFailureTests(SynchronousTestCase):
+    """
+    Only connection failures count against an address (issue 17, fault 1):
+    any other exception from C{connectTCP} fails the race at once with
+    itself, and one that is not an L{Exception} propagates.
+    """
+
+    def setUp(self) -> None:
+        self.reactor = MemoryReactorClock()
+        self.original = self.reactor.connectTCP
+        self.calls: list[str] = []
+
+    def raising(self, bad: str, error: BaseException) -> None:
+        def connectTCP(host: str, *a: Any, **kw: Any) -> Any:
+            self.calls.append(host)
+            if host == bad:
+                raise error
+            return self.original(host, *a, **kw)
+
+        self.reactor.connectTCP = connectTCP  # type: ignore[method-assign]
+
+    def race(self) -> StaggeredAttempts:
+        return StaggeredAttempts(
+            self.reactor, CountingFactory(), "example.org", 80, V4A, 0.25, 10
+        )
+
+    def test_osErrorCounts(self) -> None:
+        """
+        An L{OSError} is a connection failure: the next address is tried.
+        """
+        self.raising("192.0.2.1", OSError(101, "Network is unreachable"))
+        race = self.race()
+        race.add([V4A, V4B])
+        race.finish(lambda: AssertionError())
+        self.assertEqual(self.calls, ["192.0.2.1", "192.0.2.2"])
+        refuse(self.reactor, 0)
+        error = self.failureResultOf(race.deferred, ConnectAttemptsError).value
+        self.assertIn("Network is unreachable", str(error))
+
+    def test_programmingErrorFailsAtOnce(self) -> None:
+        """
+        A L{TypeError} from C{connectTCP} of a later address fails the race
+        with itself; the attempts started are stopped, no other starts, and
+        nothing is left scheduled.
+        """
+        self.raising("192.0.2.2", TypeError("bindAddress of the wrong family"))
+        race = self.race()
+        race.add([V4A, V4B, V4C])
+        race.finish(lambda: AssertionError())
+        self.reactor.advance(0.25)
+        failure = self.failureResultOf(race.deferred, TypeError)
+        self.assertNotIsInstance(failure.value, ConnectAttemptsError)
+        self.assertEqual(str(failure.value), "bindAddress of the wrong family")
+        self.assertEqual(self.calls, ["192.0.2.1", "192.0.2.2"])
+        self.assertTrue(self.reactor.connectors[0].stoppedConnecting)
+        self.assertEqual(self.reactor.getDelayedCalls(), [])
+
+    def test_firstRaisesException(self) -> None:
+        """
+        So does any L{Exception} a custom reactor raises for the first
+        address: no other address is tried.
+        """
+        self.raising("192.0.2.1", RuntimeError("custom reactor"))
+        race = self.race()
+        race.add([V4A, V4B])
+        race.finish(lambda: AssertionError())
+        self.failureResultOf(race.deferred, RuntimeError)
+        self.assertEqual(self.calls, ["192.0.2.1"])
+        self.assertEqual(self.reactor.getDelayedCalls(), [])
+
+    def test_keyboardInterruptPropagates(self) -> None:
+        """
+        A L{KeyboardInterrupt} raised by C{connectTCP} propagates out of the
+        call that started the attempt; the race ends with it too, so that
+        nothing waits for ever.
+        """
+        self.raising("192.0.2.1", KeyboardInterrupt())
+        race = self.race()
+        self.assertRaises(KeyboardInterrupt, race.add, [V4A, V4B])
+        race.finish(lambda: AssertionError())
+        self.failureResultOf(race.deferred, KeyboardInterrupt)
+        self.assertEqual(self.calls, ["192.0.2.1"])
+        self.assertEqual(self.reactor.getDelayedCalls(), [])
+
+    def test_systemExitLoneAddress(self) -> None:
+        """
+        L{SystemExit} for a lone address propagates too, and is not
+        reported as an empty connection failure.
+        """
+        self.raising("192.0.2.1", SystemExit(3))
+        race = self.race()
+        self.assertRaises(SystemExit, race.finish, lambda: AssertionError(), [V4A])
+        self.failureResultOf(race.deferred, SystemExit)
+
+    def test_interruptAfterDelay(self) -> None:
+        """
+        An interrupt from an attempt started by the attempt delay's timer
+        ends the race with it and is logged, as the reactor would log it.
+        """
+        self.raising("192.0.2.2", KeyboardInterrupt())
+        race = self.race()
+        race.add([V4A, V4B, V4C])
+        race.finish(lambda: AssertionError())
+        self.reactor.advance(0.25)
+        self.failureResultOf(race.deferred, KeyboardInterrupt)
+        self.assertEqual(len(self.flushLoggedErrors(KeyboardInterrupt)), 1)
+        self.assertEqual(self.calls, ["192.0.2.1", "192.0.2.2"])
+        self.assertTrue(self.reactor.connectors[0].stoppedConnecting)
+
+    def test_endpointConnect(self) -> None:
+        """
+        Through an endpoint: a L{TypeError} fails C{connect} with itself.
+        """
+        self.raising("2001:db8::1", TypeError("mismatched bind family"))
+        resolver = FakeResolver(
+            self.reactor, {"example.org": ["2001:db8::1", "192.0.2.1"]}
+        )
+        self.reactor.installNameResolver(resolver)
+        endpoint = HostClientEndpoint(self.reactor, "example.org", 80)
+        d = endpoint.connect(CountingFactory())
+        self.failureResultOf(d, TypeError)
+        self.assertEqual(self.calls, ["2001:db8::1"])
+        self.assertEqual(self.reactor.getDelayedCalls(), [])

@@ -9,17 +9,24 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from twisted.internet.address import IPv4Address, IPv6Address
+from twisted.internet.defer import Deferred
 from twisted.internet.error import DNSLookupError
 from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.testing import MemoryReactorClock
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
-from txendpoints import ConnectAttemptsError, HostClientEndpoint
+from txendpoints import (
+    ConnectAttemptsError,
+    HostClientEndpoint,
+    _hosts,
+    clientFromString,
+)
 from txendpoints._client._resolve import resolveHappily
 from txendpoints._net import IPAddress
 from txendpoints.testing import FakeResolver
 
+from ._gaifakes import FakeGetaddrinfo, GAINetwork
 from .test_client_race import refuse
 
 BOTH = ["2001:db8::1", "192.0.2.1", "2001:db8::2", "192.0.2.2"]
@@ -75,6 +82,10 @@ class ResolveHappilyTests(SynchronousTestCase):
         answers: list[str] = BOTH,
         families: tuple[int, ...] = (6, 4),
         delay: float = 0.05,
+        outranked: Callable[[list[IPAddress]], bool] = lambda addresses: False,
+        nat64: Callable[[list[IPAddress]], Deferred[list[IPAddress]] | None] = (
+            lambda addresses: None
+        ),
     ) -> FakeResolver:
         resolver = FakeResolver(self.reactor, {"h.example": answers}, delays)
         self.reactor.installNameResolver(resolver)
@@ -86,8 +97,50 @@ class ResolveHappilyTests(SynchronousTestCase):
             families,
             delay,
             lambda: DNSLookupError("none"),
+            outranked,
+            nat64,
         )
         return resolver
+
+    def test_outrankedPreferredWaits(self) -> None:
+        """
+        A preferred answer that would sort after the other family waits for
+        it as long as the resolution delay, like the other family's would.
+        """
+        self.resolve({("h.example", 4): 0.2}, outranked=lambda addresses: True)
+        self.assertEqual(self.sink.events, [])
+        self.reactor.advance(0.05)
+        self.assertEqual(self.sink.events, [("add", ["2001:db8::1", "2001:db8::2"])])
+        self.reactor.advance(0.15)
+        self.assertEqual(self.sink.events[1:], [("finish", ["192.0.2.1", "192.0.2.2"])])
+
+    def test_outrankedReleasedWithOther(self) -> None:
+        self.resolve({("h.example", 4): 0.01}, outranked=lambda addresses: True)
+        self.reactor.advance(0.01)
+        self.assertEqual(
+            self.sink.events,
+            [("finish", ["192.0.2.1", "192.0.2.2", "2001:db8::1", "2001:db8::2"])],
+        )
+        self.assertEqual(self.reactor.getDelayedCalls(), [])
+
+    def test_nat64Last(self) -> None:
+        """
+        Once both families have answered, the NAT64 hook sees every address
+        and what it synthesizes comes with the last.
+        """
+        seen: list[list[str]] = []
+        later: Deferred[list[IPAddress]] = Deferred()
+
+        def nat64(addresses: list[IPAddress]) -> Deferred[list[IPAddress]]:
+            seen.append([a.host for a in addresses])
+            return later
+
+        self.resolve({}, answers=["192.0.2.1"], nat64=nat64)
+        self.assertEqual((seen, self.sink.events), ([["192.0.2.1"]], []))
+        later.callback([IPv6Address("TCP", "64:ff9b::c000:201", 80)])
+        self.assertEqual(
+            self.sink.events, [("finish", ["192.0.2.1", "64:ff9b::c000:201"])]
+        )
 
     def test_oneQueryPerFamily(self) -> None:
         resolver = self.resolve({"h.example": 1})
@@ -284,3 +337,39 @@ class ScopeIDTests(SynchronousTestCase):
         self.assertEqual([c[0] for c in reactor.tcpClients], ["fe80::1%3"])
         d.cancel()
         self.failureResultOf(d)
+
+
+class DefaultResolverTests(SynchronousTestCase):
+    """
+    Through Twisted's default resolver, C{tx-host} sends no query the
+    system's own lookup would not (issue 17, fault 3).
+    """
+
+    def setUp(self) -> None:
+        hosts = self.mktemp()
+        with open(hosts, "w") as f:
+            f.write("192.0.2.7 v4only.test\n127.0.0.1 localhost\n")
+        self.patch(_hosts, "HOSTS_PATH", hosts)
+        self.patch(_hosts, "hasLoopback", lambda literal: True)
+        self.gai = FakeGetaddrinfo({})
+        self.network = GAINetwork(
+            self.gai, outcomes={"192.0.2.7": ("accept", 0.01), "::1": ("refuse", 0.0)}
+        )
+
+    def test_hostsFileName(self) -> None:
+        endpoint = clientFromString(self.network, "tx-host:v4only.test:80")
+        d = endpoint.connect(Factory.forProtocol(Protocol))
+        self.network.runUntil(d)
+        self.successResultOf(d)
+        self.assertEqual(self.gai.calls, [])
+        self.assertEqual([host for _, host in self.network.attempts], ["192.0.2.7"])
+
+    def test_localhostWithoutIPv6InHostsFile(self) -> None:
+        endpoint = clientFromString(self.network, "tx-host:localhost:80")
+        d = endpoint.connect(Factory.forProtocol(Protocol))
+        self.network.runUntil(d)
+        self.failureResultOf(d)
+        self.assertEqual(self.gai.calls, [])
+        self.assertEqual(
+            sorted(host for _, host in self.network.attempts), ["127.0.0.1", "::1"]
+        )

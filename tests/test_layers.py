@@ -25,7 +25,9 @@ TESTS = Path(__file__).resolve().parent
 #: its own layer.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("_net",),
-    ("_sockopts",),
+    # What the system answers without DNS, below the resolution using it,
+    # and socket options, below the settings holding them.
+    ("_hosts", "_sockopts"),
     ("_errors", "_resolver", "_settings"),
     ("_client", "_server", "_stdio"),
     ("_strings",),

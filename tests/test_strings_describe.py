@@ -58,7 +58,7 @@ EVERY_OPTION: dict[tuple[str, str], str] = {
     ("tx-host", "client"): (
         "tx-host:example.org:443:timeout=7.5"
         ":attemptDelay=0.5:reuseAddress=yes:reusePort=yes"
-        ":resolutionDelay=0.2:preferIPv6=no"
+        ":resolutionDelay=0.2:preferIPv6=no:familyCount=2"
         ":bindAddress4=192.0.2.1:bindAddress6=[2001\\:db8\\:\\:1]\\:4000"
         + CLIENT_SOCKET
     ),

@@ -18,10 +18,12 @@ from twisted.internet.protocol import ClientFactory, Factory, Protocol
 from twisted.internet.testing import MemoryReactorClock
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
+from zope.interface.verify import verifyObject
 
 from txendpoints import TCP4ClientEndpoint, TCP6ClientEndpoint
+from txendpoints._client._sorting import ISourceAddresses
 from txendpoints._resolver import resolve
-from txendpoints.testing import FakeResolver, SimulatedNetwork
+from txendpoints.testing import FakeResolver, FixedSourceAddresses, SimulatedNetwork
 
 
 class FakeResolverBothFamiliesTests(SynchronousTestCase):
@@ -96,3 +98,26 @@ class SimulatedNetworkTests(SynchronousTestCase):
         self.assertTrue(connector.stoppedConnecting)
         self.assertEqual(network.getDelayedCalls(), [])
         self.assertRaises(NotConnectingError, connector.stopConnecting)
+
+
+class FixedSourceAddressesTests(SynchronousTestCase):
+    """
+    L{FixedSourceAddresses} answers from its table, most specific entry
+    first, and gives an unlisted destination itself as its source.
+    """
+
+    def test_table(self) -> None:
+        sources = FixedSourceAddresses(
+            {"0.0.0.0/0": None, "192.0.2.0/24": "192.0.2.100", "2001:db8::1": "fe80::1"}
+        )
+        self.assertTrue(verifyObject(ISourceAddresses, sources))
+        self.assertIsNone(sources.sourceFor("198.51.100.1"))
+        self.assertEqual(sources.sourceFor("192.0.2.7"), "192.0.2.100")
+        self.assertEqual(sources.sourceFor("2001:db8::1"), "fe80::1")
+        self.assertEqual(sources.sourceFor("fe80::2%eth0"), "fe80::2%eth0")
+
+    def test_network(self) -> None:
+        network = SimulatedNetwork(sources=FixedSourceAddresses({"::/0": None}))
+        self.assertTrue(verifyObject(ISourceAddresses, network))
+        self.assertIsNone(network.sourceFor("2001:db8::1"))
+        self.assertEqual(SimulatedNetwork().sourceFor("::1"), "::1")

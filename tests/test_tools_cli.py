@@ -68,6 +68,35 @@ class CheckTests(SynchronousTestCase):
             ),
         )
 
+    def test_resolve(self) -> None:
+        """
+        C{--client --resolve} resolves for real (C{localhost} needs no
+        query) and lists the attempts in the order they would start.
+        """
+        result = run("check", "--client", "--resolve", "tx-host:localhost:80")
+        self.assertEqual((result.returncode, result.stderr), (0, ""))
+        lines = result.stdout.splitlines()
+        self.assertEqual(lines[2], "attempts if none answers:")
+        self.assertEqual(
+            [line.split()[:2] for line in lines[3:]], [["1", "+0.00s"], ["2", "+0.25s"]]
+        )
+        self.assertEqual(
+            {line.split()[2] for line in lines[3:]}, {"[::1]:80", "127.0.0.1:80"}
+        )
+        self.assertIn("RFC 6724", result.stdout)
+
+    def test_resolveNeedsClient(self) -> None:
+        result = run("check", "--resolve", "tx-tcp4:80")
+        self.assertEqual(
+            (result.returncode, result.stdout, result.stderr),
+            (2, "", "txendpoints check: --resolve needs --client\n"),
+        )
+
+    def test_resolveNotOurs(self) -> None:
+        result = run("check", "--client", "--resolve", "tcp:127.0.0.1:80")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("--resolve works with tx-tcp4", result.stderr)
+
     def test_consoleScript(self) -> None:
         if not _SCRIPT.exists():
             self.skipTest(f"no console script at {_SCRIPT}")

@@ -6,11 +6,13 @@ strings of C{txendpoints check}, in process.
 from __future__ import annotations
 
 from twisted.internet import endpoints
+from twisted.internet.error import DNSLookupError
 from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase
 
 from txendpoints import clientFromString, serverFromString
-from txendpoints._tools._plan import canonical, plan
+from txendpoints._tools._plan import canonical, plan, resolvedPlan
+from txendpoints.testing import FakeResolver, FixedSourceAddresses, SimulatedNetwork
 
 
 class PlanTests(SynchronousTestCase):
@@ -94,3 +96,79 @@ class CanonicalTests(SynchronousTestCase):
             canonical(endpoint, ["TCP", "80"], {"interface": "::1"}),
             "tcp:80:interface=\\:\\:1",
         )
+
+
+class ResolvedPlanTests(SynchronousTestCase):
+    """
+    L{resolvedPlan} resolves and lists the addresses in the order the race
+    would try them, with when each would start and what placed it.
+    """
+
+    def setUp(self) -> None:
+        self.reactor = MemoryReactorClock()
+
+    def plan(self, string: str, network: SimulatedNetwork | None = None) -> list[str]:
+        network = network or SimulatedNetwork()
+        if not isinstance(network.nameResolver, FakeResolver):
+            network.installNameResolver(
+                FakeResolver(
+                    network,
+                    {
+                        "example.org": [
+                            "2002:c000:201::1",
+                            "2001:db8::1",
+                            "192.0.2.1",
+                            "192.0.2.2",
+                        ],
+                        "ipv4only.arpa": ["64:ff9b::c000:aa"],
+                    },
+                )
+            )
+        endpoint = clientFromString(network, string)
+        lines: list[str] = self.successResultOf(resolvedPlan(network, endpoint))
+        return lines
+
+    def test_host(self) -> None:
+        self.assertEqual(
+            self.plan("tx-host:example.org:443"),
+            [
+                "  1   +0.00s  [2001:db8::1]:443       IPv6  first by RFC 6724",
+                "  2   +0.25s  192.0.2.1:443           IPv4  RFC 6724 rule 6 "
+                "(prefer higher precedence)",
+                "  3   +0.50s  [2002:c000:201::1]:443  IPv6  RFC 6724 rule 6 "
+                "(prefer higher precedence); moved by interleaving (familyCount 1)",
+                "  4   +0.75s  192.0.2.2:443           IPv4  RFC 6724 rule 10 "
+                "(otherwise keep the resolver's order); moved by interleaving "
+                "(familyCount 1)",
+            ],
+        )
+
+    def test_oneFamily(self) -> None:
+        self.assertEqual(
+            self.plan("tx-tcp4:example.org:443:attemptDelay=0"),
+            [
+                "  1   +0.00s  192.0.2.1:443  IPv4  resolver order",
+                "  2  after 1  192.0.2.2:443  IPv4  resolver order",
+            ],
+        )
+
+    def test_nat64(self) -> None:
+        network = SimulatedNetwork(sources=FixedSourceAddresses({"0.0.0.0/0": None}))
+        self.assertEqual(
+            self.plan("tx-host:192.0.2.1:80", network),
+            [
+                "  1   +0.00s  [64:ff9b::c000:201]:80  IPv6  first by RFC 6724; NAT64",
+                "  2   +0.25s  192.0.2.1:80            IPv4  RFC 6724 rule 1 "
+                "(avoid unusable destinations)",
+            ],
+        )
+
+    def test_noAddress(self) -> None:
+        network = SimulatedNetwork()
+        network.installNameResolver(FakeResolver(network, {}))
+        endpoint = clientFromString(network, "tx-host:nowhere.example:80")
+        self.failureResultOf(resolvedPlan(network, endpoint), DNSLookupError)
+
+    def test_notOurs(self) -> None:
+        endpoint = clientFromString(self.reactor, "tcp:example.org:80")
+        self.assertRaises(ValueError, resolvedPlan, self.reactor, endpoint)

@@ -187,7 +187,11 @@ class HostClientSettings(TCP4ClientSettings):
 
     @ivar resolutionDelay: Seconds to wait for the preferred family's
         answer once the other family has answered.
-    @ivar preferIPv6: Whether to start with IPv6.
+    @ivar preferIPv6: Whether to start with IPv6 when RFC 6724's rules do
+        not decide.
+    @ivar familyCount: How many addresses of the first family are tried
+        before the first of the other (RFC 8305's First Address Family
+        Count).
     @ivar bindAddress4: The local C{(host, port)} of IPv4 attempts, or
         L{None}.
     @ivar bindAddress6: The local C{(host, port)} of IPv6 attempts, or
@@ -198,6 +202,7 @@ class HostClientSettings(TCP4ClientSettings):
 
     resolutionDelay: float = 0.05
     preferIPv6: bool = True
+    familyCount: int = 1
     bindAddress4: tuple[str, int] | None = None
     bindAddress6: tuple[str, int] | None = None
 

@@ -11,6 +11,10 @@ Install it on a L{twisted.internet.testing.MemoryReactorClock}::
 L{SimulatedNetwork} goes one step further: a L{MemoryReactorClock} whose
 outgoing TCP connections accept, refuse or stay silent on the fake clock, as
 scripted per address, so client endpoints can be timed without sockets.
+Its L{FixedSourceAddresses} table says which source address, if any, each
+destination gets, so Happy Eyeballs' RFC 6724 sorting gives the same order
+on every machine; any reactor that provides L{ISourceAddresses} is asked
+the same way instead of the kernel.
 """
 
 from __future__ import annotations
@@ -41,9 +45,54 @@ from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from ._client._sorting import ISourceAddresses
 from ._net import ADDRESS_CLASSES
 
-__all__ = ["FakeResolution", "FakeResolver", "SimulatedConnector", "SimulatedNetwork"]
+__all__ = [
+    "FakeResolution",
+    "FakeResolver",
+    "FixedSourceAddresses",
+    "ISourceAddresses",
+    "SimulatedConnector",
+    "SimulatedNetwork",
+]
+
+
+@implementer(ISourceAddresses)
+class FixedSourceAddresses:
+    """
+    A fixed answer to "which source address would the system use to reach
+    this destination?", the question RFC 6724's sorting asks.
+
+    By default every destination is reachable from an address like itself
+    (same scope, same label): a dual-stack host with every route, on which
+    the order is decided by the policy table and the resolver's order.
+    """
+
+    def __init__(self, table: Mapping[str, str | None] | None = None) -> None:
+        """
+        @param table: Destination -> source address literal, or L{None} for
+            a destination with no route.  A key may be a network
+            (C{"0.0.0.0/0": None}: no IPv4 route at all); the most specific
+            entry that matches wins.
+        """
+        self._table: list[tuple[Any, str | None]] = sorted(
+            (
+                (ipaddress.ip_network(key, strict=False), value)
+                for key, value in (table or {}).items()
+            ),
+            key=lambda entry: -entry[0].prefixlen,
+        )
+
+    def sourceFor(self, destination: str) -> str | None:
+        """
+        See L{ISourceAddresses.sourceFor}.
+        """
+        ip = ipaddress.ip_address(destination.split("%", 1)[0])
+        for network, source in self._table:
+            if ip.version == network.version and ip in network:
+                return source
+        return destination
 
 
 @implementer(IHostResolution)
@@ -256,22 +305,38 @@ class SimulatedConnector:
         return self._address
 
 
+@implementer(ISourceAddresses)
 class SimulatedNetwork(MemoryReactorClock):
     """
-    A L{MemoryReactorClock} whose C{connectTCP} attempts end as scripted.
+    A L{MemoryReactorClock} whose C{connectTCP} attempts end as scripted,
+    and whose source addresses come from a L{FixedSourceAddresses} table.
 
     @ivar attempts: C{(time, host)} of every C{connectTCP} call, in order.
+    @ivar sources: Which source each destination gets.
     """
 
-    def __init__(self, outcomes: Mapping[str, Outcome] | None = None) -> None:
+    def __init__(
+        self,
+        outcomes: Mapping[str, Outcome] | None = None,
+        sources: FixedSourceAddresses | None = None,
+    ) -> None:
         """
         @param outcomes: Address literal -> C{("accept", seconds)} or
             C{("refuse", seconds)}.  An address missing here never answers:
             only the connector's timeout ends its attempt.
+        @param sources: The source-address table; by default every
+            destination is reachable.
         """
         super().__init__()  # type: ignore[no-untyped-call]
         self.outcomes = dict(outcomes or {})
         self.attempts: list[tuple[float, str]] = []
+        self.sources = sources if sources is not None else FixedSourceAddresses()
+
+    def sourceFor(self, destination: str) -> str | None:
+        """
+        See L{ISourceAddresses.sourceFor}: what L{sources} says.
+        """
+        return self.sources.sourceFor(destination)
 
     def runUntil(self, result: Deferred[Any], limit: float = 3600.0) -> None:
         """

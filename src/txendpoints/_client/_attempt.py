@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from twisted.internet.defer import Deferred
-from twisted.internet.error import NoProtocol, NotConnectingError
+from twisted.internet.error import ConnectError, NoProtocol, NotConnectingError
 from twisted.internet.interfaces import (
     IAddress,
     IConnector,
@@ -138,13 +138,16 @@ class _Attempt(ClientFactory):
 
     def connect(self, reactor: Any, timeout: float | None, bindAddress: object) -> None:
         """
-        Start connecting; a C{connectTCP} that raises is this attempt's
-        failure.
+        Start connecting.  A connection failure C{connectTCP} raises
+        (L{ConnectError<twisted.internet.error.ConnectError>} or
+        L{OSError}) is this attempt's failure, reported through C{failed};
+        anything else is not the address's fault and is raised.
 
         @param reactor: An L{IReactorTCP<twisted.internet.interfaces.IReactorTCP>}.
         @param timeout: The C{timeout} for C{connectTCP}.
         @param bindAddress: The C{bindAddress} for C{connectTCP}, or a
             L{SocketSetup} that says how to set up the socket as well.
+        @raise BaseException: Whatever else C{connectTCP} raised.
         """
         try:
             connectTCP = reactor.connectTCP
@@ -161,8 +164,13 @@ class _Attempt(ClientFactory):
                 timeout=timeout,
                 bindAddress=bindAddress,
             )
-        except BaseException:
+        except (ConnectError, OSError):
             self.clientConnectionFailed(None, makeFailure())
+        except BaseException:
+            # A programming error, or an interrupt: not the address's
+            # failure, so it must not start the next attempt.
+            self.connecting = False
+            raise
 
     def stop(self) -> None:
         """

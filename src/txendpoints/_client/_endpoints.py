@@ -148,7 +148,7 @@ class _ClientEndpoint(Configured):
         """
         try:
             host, version = self._target()
-            if version in self._families:
+            if version in self._families and self._directly(host, version):
                 # One address, known at once: the shortest path (issue 19).
                 return connectDirectly(
                     self._reactor,
@@ -182,11 +182,22 @@ class _ClientEndpoint(Configured):
         try:
             startWhileConnecting(protocolFactory, race.deferred)
             self._begin(race, host)
-        except BaseException:
+        except Exception:
             race.fail(makeFailure())
+        except BaseException:
+            # An interrupt propagates (issue 17); the race has ended with it.
+            race.fail(makeFailure())
+            raise
         return race.deferred
 
     _arrange: Any = None
+
+    def _directly(self, host: str, version: int) -> bool:
+        """
+        Whether a literal of one of our families connects on the direct
+        path; C{tx-host} keeps the race for one that NAT64 may reach.
+        """
+        return True
 
     #: The host as text and its IP version (L{None} for a name), once a
     #: connect has worked them out: the host never changes.

@@ -9,20 +9,23 @@ L{txendpoints._net} and L{txendpoints._errors}.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from twisted.internet.address import HostnameAddress, IPv4Address, IPv6Address
+from twisted.internet.address import HostnameAddress
 from twisted.internet.error import DNSLookupError
 from twisted.internet.interfaces import IAddress, IStreamClientEndpoint
 from zope.interface import implementer
 
 from .._errors import makeFailure
-from .._net import ADDRESS_CLASSES, FAMILY_NAMES, IPAddress, addressFamily
+from .._net import FAMILY_NAMES, addressFamily
 from .._settings import HostClientSettings
 from .._sockopts._options import TCPOptions
 from ._arguments import BindAddress, _bindPair, bindingsByFamily
 from ._endpoints import _ClientEndpoint
-from ._race import StaggeredAttempts, interleave
+from ._happy import HappyEyeballs
+from ._order import AttemptOrder
+from ._race import StaggeredAttempts
 from ._resolve import resolveHappily
 
 
@@ -56,8 +59,11 @@ class HostClientEndpoint(_ClientEndpoint):
     @param resolutionDelay: Seconds to wait for the preferred family's
         answer when the other family answers first (default 0.05, RFC 8305
         section 3).
-    @param preferIPv6: Whether to start with IPv6 (the default); L{False}
-        starts with IPv4.
+    @param preferIPv6: Whether IPv6 goes first (the default) where RFC
+        6724's address sorting does not decide; L{False} sorts IPv4 first.
+    @param familyCount: (keyword) How many addresses of the first family to
+        try before the first of the other (default 1; RFC 8305 section 4's
+        First Address Family Count).
     @param options: (keyword) Socket options for every attempt, a
         L{TCPOptions<txendpoints.TCPOptions>} (a posix reactor).
     @param bindAddress4: (keyword) The local IPv4 address of IPv4 attempts
@@ -81,6 +87,7 @@ class HostClientEndpoint(_ClientEndpoint):
         *,
         reuseAddress: bool = False,
         reusePort: bool = False,
+        familyCount: int = 1,
         options: TCPOptions | None = None,
         bindAddress4: BindAddress = None,
         bindAddress6: BindAddress = None,
@@ -88,16 +95,26 @@ class HostClientEndpoint(_ClientEndpoint):
         """
         The parameters are described with the class.
 
-        @raise ValueError: If C{bindAddress} is given with C{bindAddress4} or
-            C{bindAddress6}, or one of them is of the other family; as
-            L{TCP4ClientEndpoint} for the rest.
+        @raise ValueError: If C{familyCount} is not a positive integer; if
+            C{bindAddress} is given with C{bindAddress4} or C{bindAddress6},
+            or one of them is of the other family; as L{TCP4ClientEndpoint}
+            for the rest.
         """
+        if (
+            not isinstance(familyCount, int)
+            or isinstance(familyCount, bool)
+            or familyCount < 1
+        ):
+            raise ValueError(
+                f"familyCount must be a positive integer, not {familyCount!r}"
+            )
         byFamily, pairs = bindingsByFamily(
             bindAddress, bindAddress4, bindAddress6, reuseAddress, reusePort, reactor
         )
         self._moreSettings = {
             "resolutionDelay": resolutionDelay,
             "preferIPv6": preferIPv6,
+            "familyCount": familyCount,
             **pairs,
         }
         super().__init__(
@@ -146,24 +163,40 @@ class HostClientEndpoint(_ClientEndpoint):
             )
         return DNSLookupError(f"{host} has no IPv6 or IPv4 address")
 
-    def _arrange(
-        self, latest: IPAddress | None, untried: list[IPAddress]
-    ) -> list[IPAddress]:
-        first = ADDRESS_CLASSES[self._families[0]]
-        if latest is not None and len(self._families) == 2:
-            # Alternate from the family tried last (RFC 8305 section 4).
-            first = IPv4Address if isinstance(latest, IPv6Address) else IPv6Address
-        return interleave(untried, first)
+    _happyPolicy: HappyEyeballs | None = None
+
+    def _happy(self) -> HappyEyeballs:
+        # Made once: it depends only on the reactor and the settings.
+        if self._happyPolicy is None:
+            self._happyPolicy = HappyEyeballs(
+                self._reactor,
+                self._families,
+                self._settings.preferIPv6,
+                self._settings.familyCount,
+            )
+        return self._happyPolicy
+
+    @property
+    def _arrange(self) -> AttemptOrder:
+        # A fresh order for each connect: it remembers the sources it asked.
+        return self._happy().order()
+
+    def _directly(self, host: str, version: int) -> bool:
+        # As HappyEyeballs.literal decides without a call: an IPv6 or a
+        # loopback literal, or no kernel to ask, never needs NAT64.
+        return version == 6 or host.startswith("127.") or self._happy().sources is None
 
     def _begin(self, race: StaggeredAttempts, host: str) -> None:
         version = addressFamily(host)
+        noAddress = partial(self._noAddress, host)
         if version is not None:
             if version not in self._families:
                 race.fail(makeFailure(self._noAddress(host)))
-                return
-            super()._begin(race, host)
+            elif not self._happy().literal(race, host, self._port, noAddress):
+                super()._begin(race, host)
             return
         self._needResolver(host)
+        happy = self._happy()
         resolveHappily(
             self._reactor,
             race,
@@ -171,5 +204,7 @@ class HostClientEndpoint(_ClientEndpoint):
             self._port,
             self._families,
             self._resolutionDelay,
-            lambda: self._noAddress(host),
+            noAddress,
+            happy.outranked,
+            happy.nat64,
         )

@@ -15,10 +15,10 @@ L{txendpoints._errors} and Twisted; the attempt never imports it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from twisted.internet.defer import Deferred, inlineCallbacks, race
+from twisted.internet.defer import Deferred, race
 from twisted.internet.error import ConnectingCancelledError, TimeoutError
 from twisted.internet.interfaces import (
     IAddress,
@@ -27,6 +27,7 @@ from twisted.internet.interfaces import (
     IProtocolFactory,
 )
 from twisted.internet.task import deferLater
+from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from .._errors import ConnectAttemptsError, makeFailure
@@ -42,6 +43,18 @@ MIN_ATTEMPT_DELAY = 0.01
 MAX_ATTEMPT_DELAY = 2.0
 
 
+_log = Logger()
+
+
+def _escaped(reason: Failure) -> None:
+    """
+    Log what a later attempt's C{connectTCP} raised that is not an
+    L{Exception}: the race has already ended with it, and nothing else is
+    there to raise it to but the reactor's timer, which would log it too.
+    """
+    _log.failure("Interrupted while starting a connection attempt", reason)
+
+
 def clampAttemptDelay(delay: float) -> float:
     """
     Bring an attempt delay within the bounds of RFC 8305 section 5.
@@ -53,26 +66,6 @@ def clampAttemptDelay(delay: float) -> float:
     if delay <= 0:
         return 0.0
     return min(max(delay, MIN_ATTEMPT_DELAY), MAX_ATTEMPT_DELAY)
-
-
-def interleave(
-    addresses: Sequence[IPAddress], first: type[IPAddress]
-) -> list[IPAddress]:
-    """
-    Alternate the families, keeping each family's own order (RFC 8305
-    section 4, with a first address family count of one).
-
-    @param addresses: Addresses of either family, in resolver order.
-    @param first: The family to start with.
-    @return: The addresses interleaved, C{first} family first.
-    """
-    ours = [a for a in addresses if isinstance(a, first)]
-    theirs = [a for a in addresses if not isinstance(a, first)]
-    result: list[IPAddress] = []
-    for i in range(max(len(ours), len(theirs))):
-        result.extend(ours[i : i + 1])
-        result.extend(theirs[i : i + 1])
-    return result
 
 
 class StaggeredAttempts:
@@ -98,7 +91,7 @@ class StaggeredAttempts:
         attemptDelay: float,
         timeout: float | None,
         bindAddress: Callable[[IPAddress], object] = lambda address: None,
-        arrange: Callable[[IPAddress | None, list[IPAddress]], list[IPAddress]]
+        arrange: Callable[[list[IPAddress], list[IPAddress]], list[IPAddress]]
         | None = None,
         deadline: bool = True,
     ) -> None:
@@ -120,8 +113,9 @@ class StaggeredAttempts:
         @param bindAddress: Gives the C{bindAddress} for C{connectTCP} to an
             address.
         @param arrange: Reorders the untried addresses whenever some are
-            added; called with the latest address tried (or L{None}) and
-            the untried ones.  By default they are tried in the order added.
+            added (once per batch); called with the addresses tried so far
+            and the untried ones.  By default they are tried in the order
+            added.
         @param deadline: Whether the race keeps its own deadline; L{False}
             when C{connectTCP}'s timeout covers the same span (one address,
             known at once), so the reactor needs no clock.
@@ -154,14 +148,17 @@ class StaggeredAttempts:
         if deadline and timeout is not None:
             self._deadline = reactor.callLater(timeout, self._expire)
 
-    @inlineCallbacks
-    def _run(self) -> Generator[Deferred[Any], object, None]:
+    def _run(self, ignored: object = None) -> None:
         """
         Start the attempts: start the next, then wait for whichever comes
         first of it failing and the attempt delay (RFC 8305 section 5), and
         with no address left to try, for more.  The race ends when an
         attempt wins, when the last attempt fails (L{_attemptFailed}), at
         the deadline, or by L{fail} or cancellation.
+
+        A plain loop that schedules itself again, rather than
+        C{inlineCallbacks}, which would turn an exception that is not an
+        L{Exception} into a failure instead of letting it propagate.
         """
         while not self.over:
             if self._untried:
@@ -171,18 +168,32 @@ class StaggeredAttempts:
                     # delay and without recursion.
                     continue
                 if self._untried or self._noAddresses is None:
-                    yield self._sleep(attempt)
+                    self._sleep(attempt).addCallback(self._run).addErrback(_escaped)
+                    return
             elif self._noAddresses is None:
-                yield self._sleep(None)
+                self._sleep(None).addCallback(self._run).addErrback(_escaped)
+                return
             else:
                 # Every address is started; the last failure ends the race.
                 self._lostIfAllFailed()
                 return
 
     def _start(self, address: IPAddress) -> _Attempt:
+        """
+        Start an attempt to C{address}.  If C{connectTCP} raises anything
+        but a connection failure, that is no fault of the address: the race
+        ends with it at once, and one that is not an L{Exception} (such as
+        L{KeyboardInterrupt}) is raised again.
+        """
         attempt = _Attempt(address, self._factory, self._attemptFailed, self._claim)
         self._attempts.append(attempt)
-        attempt.connect(self._reactor, self._timeout, self._bindAddress(address))
+        try:
+            attempt.connect(self._reactor, self._timeout, self._bindAddress(address))
+        except Exception:
+            self._end(makeFailure())
+        except BaseException:
+            self._end(makeFailure())
+            raise
         return attempt
 
     def _sleep(self, attempt: _Attempt | None) -> Deferred[Any]:
@@ -309,6 +320,16 @@ class StaggeredAttempts:
         """
         self._end(reason)
 
+    def keepDeadline(self) -> None:
+        """
+        Start the race's own deadline, from now, if it was built without
+        one (for a literal) but must now wait for something else first.
+        """
+        if self.over or self._deadline is not None or self._timeout is None:
+            return
+        if getattr(self._reactor, "callLater", None) is not None:
+            self._deadline = self._reactor.callLater(self._timeout, self._expire)
+
     def _news(self) -> None:
         """
         Start the loop on the first addresses or the finish; wake it on
@@ -323,16 +344,17 @@ class StaggeredAttempts:
             # shortest path, for a literal above all (issue 19).
             self._start(self._untried.pop())
         else:
-            self._run().addErrback(self.fail)
+            self._run()
 
     def _offer(self, addresses: Sequence[IPAddress]) -> None:
         if not addresses:
             return
         seen = set(self._untried) | {a.address for a in self._attempts}
         self._untried.extend(dict.fromkeys(a for a in addresses if a not in seen))
-        if self._arrange is not None:
-            latest = self._attempts[-1].address if self._attempts else None
-            self._untried = self._arrange(latest, self._untried)
+        if self._arrange is not None and len(self._untried) > 1:
+            # One address has but one order.
+            tried = [a.address for a in self._attempts]
+            self._untried = self._arrange(tried, self._untried)
 
     def _expire(self) -> None:
         self._deadline = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from twisted.internet.defer import fail
+from twisted.internet.defer import Deferred, fail
 from twisted.internet.interfaces import IDelayedCall
 from twisted.python.failure import Failure
 
@@ -64,6 +64,10 @@ def resolveHappily(
     families: tuple[int, ...],
     delay: float,
     noAddress: Callable[[], Exception],
+    outranked: Callable[[list[IPAddress]], bool] = lambda addresses: False,
+    nat64: Callable[[list[IPAddress]], Deferred[list[IPAddress]] | None] = (
+        lambda addresses: None
+    ),
 ) -> None:
     """
     Resolve C{host} in each of C{families} at once and feed the answers to
@@ -79,8 +83,17 @@ def resolveHappily(
     @param delay: Seconds to wait for the preferred family's answer after
         the other family has answered.
     @param noAddress: Builds the error for a name with no address.
+    @param outranked: Whether addresses of the preferred family would all
+        sort after the other family's (RFC 6724); if so they too wait up to
+        C{delay} for the other family's answer, so that sorting, not the
+        order of the answers, decides which family starts.
+    @param nat64: Given every address once both families have answered;
+        returns L{None}, or a L{Deferred} of IPv6 addresses synthesized
+        for them (RFC 8305 section 7) to add before the race's last.
     """
-    _HappyResolution(reactor, race, host, port, families, delay, noAddress)
+    _HappyResolution(
+        reactor, race, host, port, families, delay, noAddress, outranked, nat64
+    )
 
 
 class _HappyResolution:
@@ -99,8 +112,16 @@ class _HappyResolution:
         families: tuple[int, ...],
         delay: float,
         noAddress: Callable[[], Exception],
+        outranked: Callable[[list[IPAddress]], bool] = lambda addresses: False,
+        nat64: Callable[[list[IPAddress]], Deferred[list[IPAddress]] | None] = (
+            lambda addresses: None
+        ),
     ) -> None:
         self._reactor = reactor
+        self._outranked = outranked
+        self._nat64 = nat64
+        # Every address released to the race so far.
+        self._seen: list[IPAddress] = []
         self._race = race
         self._delay = delay
         self._families = families
@@ -137,17 +158,33 @@ class _HappyResolution:
             return
         self._answered.add(family)
         preferred = self._families[0]
-        if preferred not in self._answered and self._delay > 0 and addresses:
+        waiting = len(self._answered) < len(self._families)
+        if (
+            waiting
+            and self._delay > 0
+            and addresses
+            and (family != preferred or self._outranked(addresses))
+        ):
             self._held = addresses
             self._timer = self._reactor.callLater(self._delay, self._release)
             return
         # Released together, so that the race orders both families at once.
         self._stopTimer()
         released, self._held = addresses + self._held, []
-        if len(self._answered) == len(self._families):
+        self._seen.extend(released)
+        if len(self._answered) < len(self._families):
+            if released:
+                self._race.add(released)
+            return
+        more = self._nat64(list(self._seen)) if self._seen else None
+        if more is None:
             self._race.finish(self._noAddressError, released)
-        elif released:
-            self._race.add(released)
+        else:
+            more.addCallback(
+                lambda synthesized: self._race.finish(
+                    self._noAddressError, released + synthesized
+                )
+            )
 
     def _noAddressError(self) -> Exception:
         if self._failure is not None and isinstance(self._failure.value, Exception):
@@ -158,6 +195,7 @@ class _HappyResolution:
     def _release(self) -> None:
         self._timer = None
         released, self._held = self._held, []
+        self._seen.extend(released)
         self._race.add(released)
 
     def _stopTimer(self) -> None:

@@ -5,7 +5,7 @@ twistd, twist and C{strports.service} listen inside
 C{privilegedStartService}, before the reactor runs, and exit non-zero only
 if that listen fails there and then, as Twisted's C{tcp:} does: it calls
 C{getaddrinfo} in the calling thread, inside C{bind}.  Twisted's default
-C{reactor.nameResolver}, L{GAIResolver}, calls the same C{getaddrinfo} but
+C{reactor.nameResolver}, C{GAIResolver}, calls the same C{getaddrinfo} but
 in the reactor's thread pool, which starts only once the reactor runs, so
 its answer cannot arrive in time.  Before the reactor runs nothing else can
 run either, so we do what Twisted's C{tcp:} does: ask that resolver's own
@@ -22,13 +22,10 @@ import socket
 from collections.abc import Callable, Sequence
 from typing import Any
 
-# Private, and imported here only: Twisted's default resolver has no public
-# name, and recognizing it is what lets a listen before the reactor runs use
-# its lookup synchronously; without it the usual asynchronous path runs.
-from twisted.internet._resolver import GAIResolver
 from twisted.internet.address import IPv4Address, IPv6Address
 
 from .._net import IPAddress
+from .._resolver import isDefaultResolver
 
 _FAMILIES: dict[tuple[int, ...], int] = {(4,): socket.AF_INET, (6,): socket.AF_INET6}
 
@@ -38,14 +35,14 @@ def resolveBeforeRunning(
 ) -> list[IPAddress] | None:
     """
     Resolve C{host} at once, if the reactor is not running yet and its
-    C{nameResolver} is Twisted's default L{GAIResolver}.
+    C{nameResolver} is Twisted's default C{GAIResolver}.
 
     @param reactor: The reactor whose C{nameResolver} would be asked.
     @param host: The host name.
     @param port: The port number the addresses should carry.
     @param families: The families wanted: C{(4,)}, C{(6,)} or both.
     @return: The addresses of the wanted families in resolver order,
-        without duplicates (possibly empty, as L{GAIResolver} gives for a
+        without duplicates (possibly empty, as C{GAIResolver} gives for a
         name that does not resolve), or L{None} if the name is to be
         resolved through C{reactor.nameResolver} as usual.
     """
@@ -55,7 +52,7 @@ def resolveBeforeRunning(
     getaddrinfo: Callable[..., list[tuple[Any, ...]]] | None = getattr(
         resolver, "_getaddrinfo", None
     )
-    if type(resolver) is not GAIResolver or getaddrinfo is None:
+    if not isDefaultResolver(resolver) or getaddrinfo is None:
         return None
     family = _FAMILIES.get(tuple(families), socket.AF_UNSPEC)
     try:

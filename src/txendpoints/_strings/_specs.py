@@ -30,6 +30,9 @@ from ._values import (
     Size,
 )
 
+#: A positive count of addresses.
+FAMILY_COUNT: Final = Integer(1, None, "a count")
+
 __all__ = [
     "HOST_CLIENT",
     "HOST_SERVER",
@@ -343,7 +346,15 @@ HOST_CLIENT: Final = Spec(
             "preferIPv6",
             BOOLEAN,
             True,
-            doc="Try IPv6 first; no starts with IPv4.",
+            doc="Prefer IPv6 where RFC 6724's address sorting does not decide; "
+            "no sorts IPv4 first (RFC 6724 section 10.3's policy table).",
+        ),
+        Option(
+            "familyCount",
+            FAMILY_COUNT,
+            1,
+            doc="How many addresses of the first family to try before the "
+            "first of the other (RFC 8305's First Address Family Count).",
         ),
         Option(
             "bindAddress4",

@@ -348,42 +348,22 @@ def _addCheck(subcommands: Subcommands) -> None:
     command.add_argument(
         "--client", action="store_true", help="parse a client endpoint string"
     )
+    command.add_argument(
+        "--resolve",
+        action="store_true",
+        help="with --client: resolve the host for real and print the addresses "
+        "in the order a connect would try them, with when each attempt would "
+        "start if none answered and the RFC 6724 rule that placed it",
+    )
     command.add_argument("string", metavar="STRING", help="the endpoint string")
     command.set_defaults(handler=_check)
 
 
 def _check(args: argparse.Namespace) -> int:
     """
-    Parse one endpoint string and say what it would do.
-
-    @param args: The parsed command line.
-    @return: 0 if the string is good, 2 if not.
+    Parse one endpoint string and say what it would do (L{check
+    <txendpoints._tools._plan.check>}, imported only when it runs).
     """
-    from twisted.internet import reactor
+    from ._plan import check
 
-    from .._strings._hints import parseFor
-    from .._strings._lookup import tokenize
-    from .._strings._spec import Direction
-    from ._plan import canonical, plan
-
-    direction: Direction = "client" if args.client else "server"
-    try:
-        endpoint = parseFor(
-            reactor,
-            args.string,
-            direction,
-            advice=(
-                "or leave out --client to check it as one"
-                if args.client
-                else "or add --client to check it as one"
-            ),
-        )
-    except ValueError as e:
-        # Ours, or a Twisted or third-party parser failing its own way:
-        # still a bad string, not a crash of ours.
-        print(f"txendpoints check: {e}", file=sys.stderr)
-        return 2
-    tokens = tokenize(args.string)
-    print(canonical(endpoint, tokens.args, tokens.kwargs))
-    print(plan(endpoint, direction))
-    return 0
+    return check(args)

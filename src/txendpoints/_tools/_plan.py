@@ -10,10 +10,21 @@ The top layer: it may import every layer below it.
 
 from __future__ import annotations
 
+import argparse
+import sys
 from typing import Any, cast
 
+from twisted.internet.address import IPv6Address
+from twisted.internet.defer import Deferred, gatherResults, succeed
+from twisted.internet.error import DNSLookupError
+
+from .._client._endpoints import _ClientEndpoint
+from .._client._happy import HappyEyeballs
+from .._client._host import HostClientEndpoint
 from .._client._race import clampAttemptDelay
-from .._net import hostPort
+from .._client._sorting import RULES, explainOrder
+from .._net import ADDRESS_CLASSES, IPAddress, addressFamily, formatAddress, hostPort
+from .._resolver import resolve
 from .._settings import Configured
 from .._sockopts._apply import multipathWorks
 from .._strings._describe import describe, settingsValues, specOf
@@ -144,3 +155,171 @@ def canonical(endpoint: object, args: list[str], kwargs: dict[str, str]) -> str:
     pieces = [args[0].lower(), *(escape(a, positional=True) for a in args[1:])]
     pieces += [f"{escape(k, positional=True)}={escape(v)}" for k, v in kwargs.items()]
     return ":".join(pieces)
+
+
+def _raceable(endpoint: object) -> bool:
+    return isinstance(endpoint, _ClientEndpoint)
+
+
+def resolvedPlan(reactor: Any, endpoint: Any) -> Deferred[list[str]]:
+    """
+    Resolve C{endpoint}'s host for real and say in what order its race
+    would try the addresses, for C{txendpoints check --client --resolve}.
+
+    @param reactor: The reactor to resolve with; its C{nameResolver} is
+        asked as C{connect} would ask it.
+    @param endpoint: One of our TCP client endpoints.
+    @return: A L{Deferred} firing with the lines to print: one per
+        address, with when its attempt would start if no attempt ever
+        answered (k x C{attemptDelay}), its family, and what placed it.
+    @raise ValueError: If C{endpoint} is not one of our TCP clients.
+    """
+    if not _raceable(endpoint):
+        raise ValueError(
+            "--resolve works with tx-tcp4, tx-tcp6 and tx-host client strings"
+        )
+    settings = endpoint._settings
+    families: tuple[int, ...] = endpoint._families
+    host, port = settings.host, settings.port
+    happy = None
+    if isinstance(endpoint, HostClientEndpoint):
+        happy = HappyEyeballs(
+            reactor, families, settings.preferIPv6, settings.familyCount
+        )
+    version = addressFamily(host)
+    if version is not None:
+        found: Deferred[list[IPAddress]] = succeed(
+            [ADDRESS_CLASSES[version]("TCP", host, port)]
+        )
+    else:
+        found = gatherResults(
+            [resolve(reactor, host, port, (f,)) for f in families], consumeErrors=True
+        ).addCallback(lambda answers: [a for answer in answers for a in answer])
+
+    def synthesize(addresses: list[IPAddress]) -> Any:
+        more = happy.nat64(addresses) if happy is not None else None
+        if more is None:
+            return (addresses, [])
+        return more.addCallback(lambda extra: (addresses + extra, extra))
+
+    def describeOrder(result: tuple[list[IPAddress], list[IPAddress]]) -> list[str]:
+        addresses, synthesized = result
+        if not addresses:
+            raise DNSLookupError(f"{host} has no address")
+        return _orderLines(endpoint, happy, addresses, synthesized)
+
+    return found.addCallback(synthesize).addCallback(describeOrder)
+
+
+def _orderLines(
+    endpoint: Any,
+    happy: HappyEyeballs | None,
+    addresses: list[IPAddress],
+    synthesized: list[IPAddress],
+) -> list[str]:
+    settings = endpoint._settings
+    delay = clampAttemptDelay(settings.attemptDelay)
+    if happy is None:
+        ordered = list(addresses)
+        why = {a: "resolver order" for a in ordered}
+    else:
+        sources = happy.sources
+        explained = explainOrder(addresses, sources, settings.preferIPv6)
+        ordered = happy.order()([], addresses)
+        why = {}
+        for i, (address, rule) in enumerate(explained):
+            text = (
+                "first by RFC 6724"
+                if rule is None
+                else f"RFC 6724 rule {rule} ({RULES[rule]})"
+            )
+            if ordered.index(address) != i:
+                text += f"; moved by interleaving (familyCount {settings.familyCount})"
+            why[address] = text
+    width = max(len(formatAddress(a)) for a in ordered)
+    lines = []
+    for k, address in enumerate(ordered):
+        # With attemptDelay=0 each attempt waits for the one before to fail.
+        start = f"+{k * delay:.2f}s" if delay or not k else f"after {k}"
+        family = "IPv6" if isinstance(address, IPv6Address) else "IPv4"
+        note = why[address] + ("; NAT64" if address in synthesized else "")
+        target = formatAddress(address)
+        lines.append(f"{k + 1:>3}  {start:>7}  {target:<{width}}  {family}  {note}")
+    return lines
+
+
+def printResolvedPlan(reactor: Any, endpoint: Any) -> int:
+    """
+    Print the order in which C{endpoint} would try its addresses, running
+    C{reactor} until the name is resolved (or the endpoint's timeout).
+
+    @return: 0, 1 if the name did not resolve, 2 if C{endpoint} is not one
+        of our TCP clients.
+    """
+    try:
+        planned = resolvedPlan(reactor, endpoint)
+    except ValueError as e:
+        print(f"txendpoints check: {e}", file=sys.stderr)
+        return 2
+    timeout = endpoint._settings.timeout
+    if timeout is not None:
+        planned.addTimeout(timeout, reactor)
+    outcome: list[object] = []
+
+    def done(result: object) -> None:
+        outcome.append(result)
+        if reactor.running:
+            reactor.stop()
+
+    planned.addBoth(done)
+    if not outcome:
+        reactor.run()
+    result = outcome[0]
+    if isinstance(result, list):
+        print("attempts if none answers:")
+        for line in result:
+            print(line)
+        return 0
+    print(f"txendpoints check: {getattr(result, 'value', result)}", file=sys.stderr)
+    return 1
+
+
+def check(args: argparse.Namespace) -> int:
+    """
+    Parse one endpoint string and say what it would do.
+
+    @param args: The parsed command line.
+    @return: 0 if the string is good, 2 if not.
+    """
+    from twisted.internet import reactor
+
+    from .._strings._hints import parseFor
+    from .._strings._lookup import tokenize
+    from .._strings._spec import Direction
+
+    if args.resolve and not args.client:
+        print("txendpoints check: --resolve needs --client", file=sys.stderr)
+        return 2
+    direction: Direction = "client" if args.client else "server"
+    try:
+        endpoint = parseFor(
+            reactor,
+            args.string,
+            direction,
+            advice=(
+                "or leave out --client to check it as one"
+                if args.client
+                else "or add --client to check it as one"
+            ),
+        )
+    except ValueError as e:
+        # Ours, or a Twisted or third-party parser failing its own way:
+        # still a bad string, not a crash of ours.
+        print(f"txendpoints check: {e}", file=sys.stderr)
+        return 2
+    tokens = tokenize(args.string)
+    print(canonical(endpoint, tokens.args, tokens.kwargs))
+    print(plan(endpoint, direction))
+    if args.resolve:
+        return printResolvedPlan(reactor, endpoint)
+    return 0
