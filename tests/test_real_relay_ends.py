@@ -136,12 +136,17 @@ class DepartureTests(SynchronousTestCase):
 class ResetTests(SynchronousTestCase):
     """
     A reset on one side of a relayed connection reaches the other as a
-    reset, not as a clean end of the stream.
+    reset, not as a clean end of the stream; on the splice path where there
+    is one, on the transport path in L{ResetTransportPathTests}.
     """
+
+    environment: dict[str, str] = {}
 
     def relayTo(self, backend: Backend) -> int:
         relay = RelayProcess(
-            "tx-tcp4:0:interface=127.0.0.1", f"tcp:127.0.0.1:{backend.port}"
+            "tx-tcp4:0:interface=127.0.0.1",
+            f"tcp:127.0.0.1:{backend.port}",
+            env=self.environment,
         )
         self.addCleanup(relay.stop)
         return relay.listeningPort()
@@ -194,6 +199,14 @@ class ResetTests(SynchronousTestCase):
         sock.sendall(b"x")
         with self.assertRaises(ConnectionResetError):
             sock.recv(100)
+
+
+class ResetTransportPathTests(ResetTests):
+    """
+    The same, on the transport path.
+    """
+
+    environment = {"TXENDPOINTS_SPLICE": "no"}
 
 
 def deadPort() -> int:

@@ -33,6 +33,9 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from ._join import joinBySplice
+from ._splice import SplicePump
+
 log = Logger(namespace="txendpoints.relay")
 
 #: How many bytes of the accepted side are read while the outgoing
@@ -173,6 +176,9 @@ class Relay:
         self._cancelled = False
         self._aborting = False
         self._done = False
+        #: The splice pump while it moves the bytes; stop it before
+        #: closing a transport (L{txendpoints._relay._join}).
+        self._pump: SplicePump | None = None
 
     def _end(self, ending: str) -> None:
         if self.ending is None:
@@ -203,6 +209,13 @@ class Relay:
             return
         self.outgoing = side
         self.accepted.other, side.other = side, self.accepted
+        # Issue 18: splice(2) when both sides are TCP on Linux.
+        if joinBySplice(self) is None:
+            self._joinTransports()
+
+    def _joinTransports(self) -> None:
+        side = self.outgoing
+        assert side is not None
         self.accepted.transport.registerProducer(side.transport, True)
         side.transport.registerProducer(self.accepted.transport, True)
         side.producing = self.accepted.producing = True
@@ -331,6 +344,9 @@ class Relay:
         """
         self._end("aborted at shutdown")
         self._aborting = True
+        if self._pump is not None:
+            self._pump.stop()
+            self._pump = None
         for side in (self.accepted, self.outgoing):
             if side is not None and not side.lost:
                 _abort(side.transport)
