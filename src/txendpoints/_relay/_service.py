@@ -31,6 +31,8 @@ from .._errors import EndpointStringError
 from .._net import formatAddress
 from ._factory import RelayFactory
 from ._relay import log
+from ._worker import parseWorkers, workerArguments
+from ._workers import WorkersService
 
 
 class RelayService(Service):
@@ -260,6 +262,14 @@ class Options(usage.Options):
             "Seconds open connections get to finish on stop.",
             parseGrace,
         ],
+        # Issue 18.
+        [
+            "workers",
+            None,
+            1,
+            "Relay in N worker processes (auto: one per CPU).",
+            parseWorkers,
+        ],
     ]
 
     def postOptions(self) -> None:
@@ -308,7 +318,7 @@ def _stopAndExitNonZero(reactor: Any) -> Callable[[Failure], None]:
     return listenFailed
 
 
-def makeService(options: Options) -> RelayService:
+def makeService(options: Options) -> RelayService | WorkersService:
     """
     Make the relay service for C{twist tx-relay}.
 
@@ -319,6 +329,23 @@ def makeService(options: Options) -> RelayService:
     """
     from twisted.internet import reactor
 
+    if options["workers"] > 1:
+        # Issue 18: the workers are relay commands; twist supervises them.
+        return WorkersService(
+            reactor,
+            options["listenOn"],
+            workerArguments(
+                options["listen"],
+                options["connect"],
+                options["grace"],
+                options["max-connections"],
+                quiet=False,
+            ),
+            options["workers"],
+            options["grace"],
+            onFailed=_stopAndExitNonZero(reactor),
+            listenName=options["listen"],
+        )
     return RelayService(
         reactor,
         options["listenOn"],
