@@ -25,9 +25,11 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import alsoProvides
 
+import txendpoints._relay._pipes as pipes
 import txendpoints._relay._splice as splice
 from txendpoints._relay._factory import RelayFactory
 from txendpoints._relay._join import SWITCH, whyNotSplice
+from txendpoints._relay._pipes import Pipe
 
 from .test_relay_relay import ControlledEndpoint
 from .test_relay_splice import LINUX, tcpPair
@@ -283,10 +285,10 @@ class SplicedRelayTests(SynchronousTestCase):
         Out of descriptors for the pipes, the relay uses its transports.
         """
 
-        def noPipe(size: int) -> tuple[int, int, int]:
+        def noPipe() -> Pipe:
             raise OSError(errno.EMFILE, os.strerror(errno.EMFILE))
 
-        self.patch(splice, "openPipe", noPipe)
+        self.patch(pipes, "openPipe", noPipe)
         client, server = self.relayed()
         client.sendall(b"hello")
         self.assertEqual(self.receive(server), b"hello")

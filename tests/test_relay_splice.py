@@ -19,7 +19,8 @@ from twisted.internet.testing import MemoryReactorClock
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
-from txendpoints._relay._splice import SplicePump, openPipe
+from txendpoints._relay._pipes import Pipe, PipePool
+from txendpoints._relay._splice import SplicePump
 
 LINUX = sys.platform.startswith("linux") and hasattr(os, "splice")
 KiB = 1024
@@ -192,7 +193,7 @@ class PumpTests(PumpTestCase):
         """
         pump, client, server = self.pump()
         up, down = os.urandom(5 * MiB), os.urandom(3 * MiB + 7)
-        pipes = list(pump._pipes)
+        pipes = [d.pipe for d in pump._directions]
         self.assertFalse(self.transports[0].reading)
         self.assertEqual(
             exchange(self.reactor, (client, server), (up, down)), (up, down)
@@ -203,8 +204,9 @@ class PumpTests(PumpTestCase):
         self.assertEqual(self.owner.finished, 1)
         self.assertFalse(pump.running)
         self.assertNothingWatched()
-        for fd in pipes:
-            self.assertRaises(OSError, os.fstat, fd)
+        for pipe in pipes:
+            self.assertRaises(OSError, os.fstat, pipe.readEnd)
+            self.assertRaises(OSError, os.fstat, pipe.writeEnd)
 
     def test_overTCP(self) -> None:
         """
@@ -258,7 +260,7 @@ class PumpTests(PumpTestCase):
         once the pipe is full, so what it holds is bounded; the server's
         bytes still reach the client; then everything arrives.
         """
-        pump, client, server = self.pump(pipeSize=64 * KiB)
+        pump, client, server = self.pump(pipes=PipePool(size=64 * KiB))
         sent = 0
         chunk = os.urandom(64 * KiB)
         for _ in range(1000):
@@ -273,7 +275,7 @@ class PumpTests(PumpTestCase):
         mine0 = self.transports[0].sock
         self.assertNotIn(pump._descriptors[0], self.reactor.getReaders())
         self.assertLess(pump.moved[0], sent)
-        self.assertLessEqual(pump._directions[0].buffered, pump.pipeSizes[0])
+        self.assertLessEqual(pump._directions[0].buffered, 64 * KiB)
         server.sendall(b"still flowing")
         drive(self.reactor)
         self.assertEqual(client.recv(100), b"still flowing")
@@ -454,34 +456,62 @@ class PumpTests(PumpTestCase):
         _client, mine0 = self.pair()
         mine1, _server = self.pair()
         transports = [FakeTransport(mine0), FakeTransport(mine1)]
-        pump = SplicePump(self.reactor, transports, self.owner)
-        import txendpoints._relay._splice as module
+        taken: list[Pipe] = []
+        pool = PipePool()
 
-        def noPipe(size: int) -> tuple[int, int, int]:
-            raise OSError(errno.EMFILE, "Too many open files")
+        def take() -> Pipe:
+            if taken:
+                raise OSError(errno.EMFILE, "Too many open files")
+            taken.append(PipePool.take(pool))
+            return taken[-1]
 
-        self.patch(module, "openPipe", noPipe)
+        given: list[Pipe] = []
+        self.patch(pool, "take", take)
+        self.patch(pool, "give", given.append)
+        pump = SplicePump(self.reactor, transports, self.owner, pipes=pool)
         self.assertRaises(OSError, pump.start)
+        self.assertEqual(given, taken)
+        given[0].close()
         self.assertTrue(transports[0].reading)
         self.assertFalse(pump.running)
 
-
-class OpenPipeTests(SynchronousTestCase):
-    if not LINUX:
-        skip = "splice(2) is Linux only"
-
-    def test_size(self) -> None:
-        readEnd, writeEnd, size = openPipe(MiB)
-        self.addCleanup(os.close, readEnd)
-        self.addCleanup(os.close, writeEnd)
-        self.assertEqual(size, MiB)
-
-    def test_fallBack(self) -> None:
+    def test_pipesKept(self) -> None:
         """
-        A size the system refuses leaves the pipe at its default size.
+        A pump that finished gives its empty pipes back to the pool, for
+        the next pump; a stream grows its pipe to the pool's size.
         """
-        readEnd, writeEnd, size = openPipe(2**31 - 1)
-        self.addCleanup(os.close, readEnd)
-        self.addCleanup(os.close, writeEnd)
-        self.assertGreaterEqual(size, 4096)
-        self.assertLess(size, 2**31 - 1)
+        pool = PipePool(size=256 * KiB)
+        pump, client, server = self.pump(pipes=pool)
+        pipes = {id(d.pipe) for d in pump._directions}
+        up = os.urandom(4 * MiB)
+        self.assertEqual(exchange(self.reactor, (client, server), (up, b"")), (up, b""))
+        self.assertEqual(pump._directions[0].pipe.size, 256 * KiB)
+        self.assertEqual({id(p) for p in pool._free}, pipes)
+        again, client, server = self.pump(pipes=pool)
+        self.assertEqual({id(d.pipe) for d in again._directions}, pipes)
+        self.assertEqual(pool._free, [])
+        self.addCleanup(pool.close)
+
+    def test_fullPipeNotKept(self) -> None:
+        """
+        A pipe that still holds bytes when its pump stops is closed.
+        """
+        pool = PipePool()
+        pump, client, server = self.pump(pipes=pool)
+        pump._directions[1].pipe.grow(4096)
+        client.sendall(os.urandom(64 * 1024))
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        for _ in range(100):
+            try:
+                client.send(os.urandom(64 * 1024))
+            except BlockingIOError:
+                pass
+            drive(self.reactor)
+            if pump._directions[0].buffered:
+                break
+        full = pump._directions[0].pipe
+        self.assertGreater(pump._directions[0].buffered, 0)
+        pump.stop()
+        self.assertNotIn(full, pool._free)
+        self.assertRaises(OSError, os.fstat, full.readEnd)
+        self.addCleanup(pool.close)

@@ -20,6 +20,7 @@ from twisted.internet.protocol import Factory, Protocol
 
 from .._net import formatAddress
 from .._strings._describe import describe
+from ._pipes import PipePool
 from ._relay import Relay, log
 
 
@@ -68,6 +69,8 @@ class RelayFactory(Factory):
         self._count = 0
         self._idle: list[Deferred[None]] = []
         self._heldLog: list[Callable[[], None]] | None = None
+        #: Issue 18: the splice path's pipes, reused across connections.
+        self.splicePipes = PipePool()
 
     def _log(self, emit: Callable[..., None], format: str, **fields: object) -> None:
         if self._heldLog is None:

@@ -198,7 +198,11 @@ def joinBySplice(relay: JoinedRelay) -> SplicePump | None:
     if why is None:
         events = _RelayEvents(relay)
         pump = SplicePump(
-            relay.factory.reactor, transports, events, b"".join(accepted.early)
+            relay.factory.reactor,
+            transports,
+            events,
+            b"".join(accepted.early),
+            getattr(relay.factory, "splicePipes", None),
         )
         # Set first: what the pump says while it starts may clear it.
         relay._pump = pump

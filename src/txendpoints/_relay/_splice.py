@@ -36,9 +36,7 @@ from twisted.internet.interfaces import (
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-#: The pipe size asked for per direction: as much as an unprivileged
-#: process may have by default (C{/proc/sys/fs/pipe-max-size}).
-PIPE_SIZE = 1 << 20
+from ._pipes import Pipe, PipePool
 
 _FLAGS = getattr(os, "SPLICE_F_MOVE", 0) | getattr(os, "SPLICE_F_NONBLOCK", 0)
 
@@ -92,53 +90,26 @@ class SpliceTransport(_Protocol):
         """Stop watching for room to write."""
 
 
-def openPipe(size: int = PIPE_SIZE) -> tuple[int, int, int]:
-    """
-    Open a pipe, as large as C{size} if the system allows.
-
-    @param size: The size asked for, in bytes.
-    @return: The read end, the write end, and the pipe's size.
-    @raise OSError: If no pipe can be opened (too many descriptors, for
-        one).
-    """
-    import fcntl  # POSIX only, as is this path
-
-    readEnd, writeEnd = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
-    try:
-        got = fcntl.fcntl(writeEnd, fcntl.F_SETPIPE_SZ, size)
-    except (OSError, AttributeError):
-        # EPERM past the user's pipe-user-pages-soft: keep the default.
-        try:
-            got = fcntl.fcntl(writeEnd, fcntl.F_GETPIPE_SZ)
-        except (OSError, AttributeError):
-            got = 65536
-    return readEnd, writeEnd, got
-
-
 class _Direction:
     """
     Bytes from one side to the other, through a pipe.
 
     @ivar source: The descriptor read.
     @ivar sink: The descriptor written.
-    @ivar pipe: The pipe's read and write ends.
-    @ivar size: The pipe's size.
+    @ivar pipe: The pipe.
     @ivar buffered: How many bytes the pipe holds.
     @ivar prefix: Bytes to send before the pipe's (read before the pump
         started).
-    @ivar full: Whether the pipe refused more, with C{buffered} under
-        C{size}: it has run out of slots (one per chunk of the socket).
+    @ivar full: Whether the pipe refused more, with C{buffered} under its
+        size: it has run out of slots (one per chunk of the socket).
     @ivar ended: Whether the source's input has ended.
     @ivar shut: Whether that end was passed on.
     """
 
-    def __init__(
-        self, source: int, sink: int, pipe: tuple[int, int, int], prefix: bytes
-    ) -> None:
+    def __init__(self, source: int, sink: int, pipe: Pipe, prefix: bytes) -> None:
         self.source = source
         self.sink = sink
-        self.pipe = pipe[:2]
-        self.size = pipe[2]
+        self.pipe = pipe
         self.buffered = 0
         self.prefix = memoryview(prefix)
         self.full = False
@@ -149,7 +120,7 @@ class _Direction:
         return bool(self.buffered or len(self.prefix))
 
     def wantsInput(self) -> bool:
-        return not self.ended and not self.full and self.buffered < self.size
+        return not self.ended and not self.full and self.buffered < self.pipe.size
 
 
 @implementer(IReadWriteDescriptor)
@@ -190,7 +161,6 @@ class SplicePump:
     @ivar moved: How many bytes were read from each side.
     @ivar lastActivity: When a byte last moved (the reactor's time), for an
         idle timeout; when the pump started until then.
-    @ivar pipeSizes: The size of each direction's pipe, once started.
     @ivar running: Whether the pump owns the descriptors.
     """
 
@@ -200,7 +170,7 @@ class SplicePump:
         transports: Sequence[SpliceTransport],
         owner: PumpOwner,
         prefix: bytes = b"",
-        pipeSize: int = PIPE_SIZE,
+        pipes: PipePool | None = None,
         splice: Callable[[int, int, int, int], int] | None = None,
     ) -> None:
         """
@@ -210,7 +180,9 @@ class SplicePump:
             buffered for writing.
         @param owner: Told what happens.
         @param prefix: Bytes already read from side 0, sent to side 1 first.
-        @param pipeSize: The pipe size to ask for.
+        @param pipes: Where to take the pipes from and give them back to;
+            by default, pipes of this pump's own, grown to
+            L{PIPE_SIZE <txendpoints._relay._pipes.PIPE_SIZE>}.
         @param splice: L{os.splice}, or a stand-in for tests.
         """
         self.reactor = reactor
@@ -219,14 +191,12 @@ class SplicePump:
         self.moved = [0, 0]
         self._clock = IReactorTime(reactor, None)
         self.lastActivity = self._now()
-        self.pipeSizes = [0, 0]
         self.running = False
         self._prefix = prefix
-        self._pipeSize = pipeSize
+        self._pool = pipes if pipes is not None else PipePool(keep=0)
         self._splice = splice if splice is not None else _osSplice
         self._directions: list[_Direction] = []
         self._descriptors: list[_Descriptor] = []
-        self._pipes: list[int] = []
         self._sockets: list[socket.socket] = []
 
     def _now(self) -> float:
@@ -241,17 +211,14 @@ class SplicePump:
         """
         self._sockets = [t.getHandle() for t in self.transports]
         fds = [s.fileno() for s in self._sockets]
-        pipes = []
+        pipes: list[Pipe] = []
         try:
-            for _ in range(2):
-                pipes.append(openPipe(self._pipeSize))
+            while len(pipes) < 2:
+                pipes.append(self._pool.take())
         except OSError:
-            for readEnd, writeEnd, _size in pipes:
-                os.close(readEnd)
-                os.close(writeEnd)
+            for pipe in pipes:
+                self._pool.give(pipe)
             raise
-        self._pipes = [fd for p in pipes for fd in p[:2]]
-        self.pipeSizes = [p[2] for p in pipes]
         self._directions = [
             _Direction(fds[0], fds[1], pipes[0], self._prefix),
             _Direction(fds[1], fds[0], pipes[1], b""),
@@ -281,9 +248,8 @@ class SplicePump:
             if descriptor.writing:
                 descriptor.writing = False
                 self.reactor.removeWriter(descriptor)
-        for fd in self._pipes:
-            os.close(fd)
-        self._pipes = []
+        for d in self._directions:
+            self._pool.give(d.pipe)
 
     def unsent(self) -> bytes:
         """@return: What is left of the prefix."""
@@ -295,11 +261,13 @@ class SplicePump:
             if not self.running or not d.wantsInput():
                 break
             try:
-                n = self._splice(d.source, d.pipe[1], d.size - d.buffered, _FLAGS)
+                n = self._splice(
+                    d.source, d.pipe.writeEnd, d.pipe.size - d.buffered, _FLAGS
+                )
             except BlockingIOError:
                 # Readable, yet nothing moved: the pipe has no free slot.
                 # With nothing buffered it was a spurious wake-up instead.
-                d.full = d.buffered > 0
+                d.full = d.buffered > 0 and not self._pool.grow(d.pipe)
                 break
             except OSError as e:
                 self._failed(side, e)
@@ -309,6 +277,9 @@ class SplicePump:
                 self.owner.pumpInputEnded(side)
             else:
                 d.buffered += n
+                if d.buffered >= d.pipe.size and self._pool.grow(d.pipe):
+                    # A stream, not a short exchange: worth a larger pipe.
+                    d.full = False
                 self.moved[side] += n
                 self.lastActivity = self._now()
                 self.owner.pumpMoved(side, n)
@@ -334,7 +305,7 @@ class SplicePump:
             while len(d.prefix):
                 d.prefix = d.prefix[os.write(d.sink, d.prefix) :]
             while d.buffered:
-                n = self._splice(d.pipe[0], d.sink, d.buffered, _FLAGS)
+                n = self._splice(d.pipe.readEnd, d.sink, d.buffered, _FLAGS)
                 d.buffered -= n
                 d.full = False
         except BlockingIOError:
