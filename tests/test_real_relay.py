@@ -211,9 +211,10 @@ def memory(pid: int, field: str) -> int:
 
 class RealRelayTests(SynchronousTestCase):
     """
-    Bytes through a relay process, between loopback sockets, on the splice
-    path where there is one (L{RealRelayTransportPathTests} runs them on
-    the transport path).
+    Bytes through a relay process, between loopback sockets: by default a
+    stream moves to the splice path where there is one;
+    L{RealRelayAtOnceTests} runs the same on the splice path from the first
+    byte, L{RealRelayTransportPathTests} on the transport path.
 
     @cvar environment: What to add to the relay's environment.
     """
@@ -248,14 +249,20 @@ class RealRelayTests(SynchronousTestCase):
         backend = self.backend(echo)
         relay, port = self.relay(backend.port)
         sock = self.connect(port)
-        sock.sendall(b"x")
-        self.assertEqual(sock.recv(1), b"x")
-        if self.environment:
+        # Enough to be a stream, which moves to splice(2).
+        size = 4 * MiB
+        sent = inThread(sendAll, sock, 4, size, [0])
+        self.assertEqual(receiveAll(sock), (size, sent()))
+        switch = self.environment.get("TXENDPOINTS_SPLICE")
+        if switch == "no":
             relay.waitFor(r"#1 from .* relayed through the transports \(TXENDPOINTS")
-        elif sys.platform.startswith("linux"):
-            relay.waitFor(r"#1 from .* relayed by splice\(2\)")
-        else:
+        elif not sys.platform.startswith("linux"):
             relay.waitFor(r"#1 from .* relayed through the transports")
+        elif switch == "always":
+            relay.waitFor(r"#1 from .* relayed by splice\(2\) after 0 bytes")
+        else:
+            relay.waitFor(r"#1 from .* relayed through the transports, by splice")
+            relay.waitFor(r"#1 from .* relayed by splice\(2\) after [1-9]\d+ bytes")
 
     def test_64MiBBothWays(self) -> None:
         """
@@ -420,6 +427,15 @@ class RealRelayTests(SynchronousTestCase):
         sock.shutdown(socket.SHUT_WR)
         self.assertEqual(receiveAll(sock)[0], 13)
         self.assertEqual(relay.stop(), -signal.SIGTERM)
+
+
+class RealRelayAtOnceTests(RealRelayTests):
+    """
+    The same, with every connection on the splice path from its first byte
+    (by default only a stream moves to it).
+    """
+
+    environment = {"TXENDPOINTS_SPLICE": "always"}
 
 
 class RealRelayTransportPathTests(RealRelayTests):

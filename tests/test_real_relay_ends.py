@@ -136,8 +136,9 @@ class DepartureTests(SynchronousTestCase):
 class ResetTests(SynchronousTestCase):
     """
     A reset on one side of a relayed connection reaches the other as a
-    reset, not as a clean end of the stream; on the splice path where there
-    is one, on the transport path in L{ResetTransportPathTests}.
+    reset, not as a clean end of the stream; on the splice path from the
+    first byte in L{ResetAtOnceTests}, on the transport path in
+    L{ResetTransportPathTests}.
     """
 
     environment: dict[str, str] = {}
@@ -199,6 +200,14 @@ class ResetTests(SynchronousTestCase):
         sock.sendall(b"x")
         with self.assertRaises(ConnectionResetError):
             sock.recv(100)
+
+
+class ResetAtOnceTests(ResetTests):
+    """
+    The same, on the splice path from the first byte.
+    """
+
+    environment = {"TXENDPOINTS_SPLICE": "always"}
 
 
 class ResetTransportPathTests(ResetTests):

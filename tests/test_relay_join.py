@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import select
 import socket
 import struct
@@ -25,6 +26,7 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import alsoProvides
 
+import txendpoints._relay._join as join
 import txendpoints._relay._pipes as pipes
 import txendpoints._relay._splice as splice
 from txendpoints._relay._factory import RelayFactory
@@ -84,7 +86,7 @@ def drive(reactor: MemoryReactorClock, limit: int = 200000) -> None:
     raise AssertionError("the relay never settled")
 
 
-class SplicedRelayTests(SynchronousTestCase):
+class SplicedRelayTestCase(SynchronousTestCase):
     """
     A relay between two real TCP transports takes the splice path, and
     behaves as it does on the transport path.
@@ -92,6 +94,8 @@ class SplicedRelayTests(SynchronousTestCase):
 
     if not LINUX:
         skip = "splice(2) is Linux only"
+
+    spliceAfter = 0
 
     def assertNothingWatched(self) -> None:
         """
@@ -104,6 +108,8 @@ class SplicedRelayTests(SynchronousTestCase):
         self.reactor = MemoryReactorClock()
         self.endpoint = ControlledEndpoint()
         self.factory = RelayFactory(self.reactor, self.endpoint)
+        # These tests are of the pump joining the sides at once.
+        self.patch(join, "SPLICE_AFTER", self.spliceAfter)
         self.logs = self.enterContext(capturedLogs())
 
     def enterContext(self, manager: Any) -> Any:
@@ -169,6 +175,12 @@ class SplicedRelayTests(SynchronousTestCase):
             got += chunk
         raise AssertionError("never stopped")
 
+
+class SplicedRelayTests(SplicedRelayTestCase):
+    """
+    A relay that splices from its first byte.
+    """
+
     def test_spliced(self) -> None:
         """
         The relay says at debug level that it splices; bytes and ends go
@@ -177,7 +189,9 @@ class SplicedRelayTests(SynchronousTestCase):
         """
         client, server = self.relayed()
         self.assertIsNotNone(self.factory.relays.copy().pop()._pump)
-        self.assertIn("#1 from 127.0.0.1:5555 relayed by splice(2)", self.messages())
+        self.assertIn(
+            "#1 from 127.0.0.1:5555 relayed by splice(2) after 0 bytes", self.messages()
+        )
         up, down = os.urandom(3 * MiB), os.urandom(MiB)
         views = {client: memoryview(up), server: memoryview(down)}
         got = {client: bytearray(), server: bytearray()}
@@ -312,6 +326,145 @@ class SplicedRelayTests(SynchronousTestCase):
         self.assertIn("while connecting", " ".join(self.messages()))
 
 
+class LaterSpliceTests(SplicedRelayTestCase):
+    """
+    By default a relay moves to splice(2) only once a side has sent
+    C{SPLICE_AFTER} bytes, at a read that finds both write buffers empty.
+    """
+
+    spliceAfter = 10000
+
+    def relay(self) -> Any:
+        return self.factory.relays.copy().pop()
+
+    def test_shortExchange(self) -> None:
+        """
+        A request and its answer under the threshold never start a pump,
+        and the relay says when it would.
+        """
+        client, server = self.relayed()
+        client.sendall(b"q" * 1024)
+        client.shutdown(socket.SHUT_WR)
+        self.assertEqual(self.receive(server), b"q" * 1024 + b"<EOF>")
+        server.sendall(b"a" * 1024)
+        server.shutdown(socket.SHUT_WR)
+        self.assertEqual(self.receive(client), b"a" * 1024 + b"<EOF>")
+        self.assertEqual(self.factory.relays, set())
+        self.assertIn(
+            "#1 from 127.0.0.1:5555 relayed through the transports, "
+            "by splice(2) after 10000 bytes",
+            self.messages(),
+        )
+        self.assertFalse([m for m in self.messages() if "relayed by" in m])
+
+    def stream(self, sender: socket.socket, receiver: socket.socket) -> bytes:
+        """
+        Send 1 MiB from C{sender}, and return what C{receiver} got.
+        """
+        data = os.urandom(MiB)
+        view, got = memoryview(data), bytearray()
+        while len(view):
+            try:
+                view = view[sender.send(view[:4096]) :]
+            except BlockingIOError:
+                pass
+            got += self.receive(receiver)
+        got += self.receive(receiver)
+        self.assertEqual(bytes(got), data)
+        return data
+
+    def test_stream(self) -> None:
+        """
+        A stream moves to a pump once past the threshold, with nothing
+        lost or reordered, and the byte counts include both paths.
+        """
+        client, server = self.relayed()
+        self.stream(client, server)
+        relay = self.relay()
+        self.assertIsNotNone(relay._pump)
+        self.assertIsNone(relay._spliceAfter)
+        self.assertFalse(relay.accepted.producing or relay.outgoing.producing)
+        [line] = [m for m in self.messages() if "relayed by splice(2)" in m]
+        [moved] = re.findall(r"after (\d+) bytes$", line)
+        self.assertTrue(0 < int(moved) < MiB, moved)
+        server.sendall(b"back")
+        self.assertEqual(self.receive(client), b"back")
+        client.shutdown(socket.SHUT_WR)
+        server.shutdown(socket.SHUT_WR)
+        self.assertEqual(self.receive(client), b"<EOF>")
+        [ended] = [m for m in self.messages() if "ended after" in m]
+        self.assertIn(f"{MiB} bytes up, 4 bytes down", ended)
+
+    def test_fromTheServer(self) -> None:
+        """
+        The server's stream moves the relay too; its read goes first, to
+        the client.
+        """
+        client, server = self.relayed()
+        self.stream(server, client)
+        self.assertIsNotNone(self.relay()._pump)
+        client.sendall(b"after")
+        self.assertEqual(self.receive(server), b"after")
+
+    def test_always(self) -> None:
+        """
+        C{TXENDPOINTS_SPLICE=always} splices from the first byte.
+        """
+        self.patch(os, "environ", {SWITCH: "always"})
+        client, server = self.relayed()
+        self.assertIsNotNone(self.relay()._pump)
+        client.sendall(b"hi")
+        self.assertEqual(self.receive(server), b"hi")
+
+    def test_notWhileBuffered(self) -> None:
+        """
+        A read past the threshold while a write buffer holds bytes stays on
+        the transports.
+        """
+        _, server = self.relayed()
+        relay = self.relay()
+        relay.outgoing.transport.write(b"pending ")
+        relay.accepted.received = 20000
+        relay.accepted.dataReceived(b"x")
+        self.assertIsNone(relay._pump)
+        self.assertEqual(self.receive(server), b"pending x")
+
+    def test_refusedLater(self) -> None:
+        """
+        A kernel that refuses a stream's splice leaves it on the transports,
+        with the read that was to go first still delivered.
+        """
+
+        def refuse(source: int, sink: int, count: int, flags: int) -> int:
+            raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+
+        self.patch(splice, "_osSplice", refuse)
+        client, server = self.relayed()
+        self.stream(client, server)
+        relay = self.relay()
+        self.assertIsNone(relay._pump)
+        self.assertTrue(relay.accepted.producing and relay.outgoing.producing)
+        self.assertIn("splice(2) refused", " ".join(self.messages()))
+        self.stream(server, client)
+
+    def test_noPipeLater(self) -> None:
+        """
+        Without pipes, a stream stays on the transports for good.
+        """
+
+        def noPipe() -> Pipe:
+            raise OSError(errno.EMFILE, os.strerror(errno.EMFILE))
+
+        self.patch(pipes, "openPipe", noPipe)
+        client, server = self.relayed()
+        self.stream(client, server)
+        relay = self.relay()
+        self.assertIsNone(relay._pump)
+        self.assertIsNone(relay._spliceAfter)
+        self.assertTrue(relay.accepted.producing and relay.outgoing.producing)
+        self.stream(server, client)
+
+
 class WhyNotSpliceTests(SynchronousTestCase):
     def tcpTransport(self, sock: socket.socket) -> tcp.Connection:
         self.addCleanup(sock.close)
@@ -384,4 +537,4 @@ class WhyNotSpliceTests(SynchronousTestCase):
 
 
 if not sys.platform.startswith("linux"):
-    SplicedRelayTests.skip = "splice(2) is Linux only"  # type: ignore[attr-defined]
+    SplicedRelayTestCase.skip = "splice(2) is Linux only"  # type: ignore[attr-defined]

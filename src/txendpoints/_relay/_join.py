@@ -3,11 +3,15 @@ How a relay joins its two connected sides: with a
 L{SplicePump <txendpoints._relay._splice.SplicePump>} when both are TCP
 sockets on Linux, through the transports otherwise.
 
-L{whyNotSplice} decides; L{joinBySplice} starts the pump for a relay and
-turns what the pump says into what the transports would have said: byte
-counts, end of input, a clean close once both ends were passed on, a lost
-side (which the relay passes on as a reset), and, if the kernel refuses to
-splice, a fall back to the transports.
+L{whyNotSplice} decides.  A relay that can splice starts on its transports
+all the same (L{joinBySplice}), so that a short exchange never pays for
+the pipes; once one side has sent L{SPLICE_AFTER} bytes, it is a stream,
+and L{spliceNow} moves it to a pump, at a read that finds nothing left in
+either transport's write buffer.  What the pump says then becomes what
+the transports would have said: byte counts, end of input, a clean close
+once both ends were passed on, a lost side (which the relay passes on as a
+reset), and, if the kernel refuses to splice, a fall back to the
+transports.
 
 It may import L{txendpoints._relay._splice} and Twisted; it knows the relay
 only by the L{JoinedRelay} protocol (L{txendpoints._relay._relay} imports
@@ -19,7 +23,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from typing import Protocol as _Protocol
 
@@ -33,9 +37,20 @@ from ._splice import SplicePump
 
 log = Logger(namespace="txendpoints.relay")
 
+#: How many bytes one side sends through the transports before the relay
+#: moves to splice(2): two of Twisted's reads.  A request and its answer
+#: stay on the transports, cheaper for them than setting up a pump; a
+#: stream soon stops paying Python for every byte.
+SPLICE_AFTER = 2 * 65536
+
 #: The environment variable that turns the splice path off (C{no}, C{0},
-#: C{false}, C{off}): to compare the two paths, or to work around a kernel.
+#: C{false}, C{off}), to compare the paths or work around a kernel, or
+#: makes every connection splice from its first byte (C{always}).
 SWITCH = "TXENDPOINTS_SPLICE"
+
+
+def _switch(environ: Mapping[str, str] | None) -> str:
+    return (os.environ if environ is None else environ).get(SWITCH, "").strip().lower()
 
 
 class JoinedSide(_Protocol):
@@ -47,6 +62,9 @@ class JoinedSide(_Protocol):
     role: str
     received: int
     readClosed: bool
+    lost: bool
+    producing: bool
+    other: Any
     early: list[bytes]
     earlySize: int
     paused: bool
@@ -62,6 +80,8 @@ class JoinedRelay(_Protocol):
     peer: str
     factory: Any
     _pump: SplicePump | None
+    _spliceAfter: int | None
+    _aborting: bool
 
     @property
     def accepted(self) -> JoinedSide: ...
@@ -77,7 +97,7 @@ class JoinedRelay(_Protocol):
 def whyNotSplice(
     reactor: object,
     transports: Sequence[object],
-    environ: dict[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
     platform: str = sys.platform,
 ) -> str | None:
     """
@@ -89,8 +109,7 @@ def whyNotSplice(
     @param platform: The platform, as L{sys.platform} names it.
     @return: Why not, as text for the log, or L{None} if they can be.
     """
-    switch = (os.environ if environ is None else environ).get(SWITCH, "")
-    if switch.strip().lower() in {"0", "no", "false", "off"}:
+    if _switch(environ) in {"0", "no", "false", "off"}:
         return f"{SWITCH} turns it off"
     if not platform.startswith("linux") or not hasattr(os, "splice"):
         return "splice(2) is Linux only"
@@ -115,21 +134,19 @@ def whyNotSplice(
 class _RelayEvents:
     """
     Tells a relay what its pump says, the way its transports would.
+
+    @ivar sides: The relay's sides, in the pump's order.
     """
 
-    def __init__(self, relay: JoinedRelay) -> None:
+    def __init__(self, relay: JoinedRelay, sides: tuple[JoinedSide, JoinedSide]):
         self.relay = relay
-
-    def _side(self, index: int) -> JoinedSide:
-        side = self.relay.accepted if index == 0 else self.relay.outgoing
-        assert side is not None
-        return side
+        self.sides = sides
 
     def pumpMoved(self, side: int, count: int) -> None:
-        self._side(side).received += count
+        self.sides[side].received += count
 
     def pumpInputEnded(self, side: int) -> None:
-        joined = self._side(side)
+        joined = self.sides[side]
         joined.readClosed = True
         self.relay._end(f"closed by the {joined.role}")
 
@@ -139,30 +156,27 @@ class _RelayEvents:
         # a write that the reactor reports as a hang-up; close as Twisted
         # does for a transport whose writing half is closed already.
         self.relay._pump = None
-        for index in (0, 1):
-            transport = self._side(index).transport
-            if transport.connected:
+        for joined in self.sides:
+            if joined.transport.connected:
                 done = Failure(ConnectionDone())  # type: ignore[no-untyped-call]
-                transport.connectionLost(done)
+                joined.transport.connectionLost(done)
 
     def pumpLost(self, side: int, reason: Failure) -> None:
         # What the reactor does for a transport whose read or write failed:
         # its connectionLost closes the socket and tells the relay, which
         # resets the other side.
         self.relay._pump = None
-        self._side(side).transport.connectionLost(reason)
+        self.sides[side].transport.connectionLost(reason)
 
     def pumpRefused(self, unsent: bytes, reason: str) -> None:
         relay = self.relay
         relay._pump = None
         _logPath(relay, f"through the transports ({reason})")
-        accepted = relay.accepted
-        accepted.early = [unsent] if unsent else []
-        accepted.earlySize = len(unsent)
-        accepted.paused = False
-        for index in (0, 1):
-            self._side(index).transport.resumeProducing()
+        for joined in self.sides:
+            joined.transport.resumeProducing()
         relay._joinTransports()
+        if unsent:
+            self.sides[1].transport.write(unsent)
 
 
 def _logPath(relay: JoinedRelay, how: str) -> None:
@@ -176,44 +190,104 @@ def _logPath(relay: JoinedRelay, how: str) -> None:
     )
 
 
-def joinBySplice(relay: JoinedRelay) -> SplicePump | None:
+def _nothingBuffered(transport: Any) -> bool:
+    # Twisted offers no public way to ask; these are FileDescriptor's two
+    # write buffers (the same since Twisted 8).  The pump would overtake
+    # bytes still in them.
+    pending = len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+    return bool(transport.connected and not transport.disconnecting and not pending)
+
+
+def _startPump(relay: JoinedRelay, first: JoinedSide, prefix: bytes) -> str | None:
     """
-    Start a pump between a relay's two connected sides, if they can be
-    spliced, and log which way the relay goes.
+    Join the relay's sides with a pump, C{first}'s unsent bytes first.
+
+    @return: Why not, if the pump could not start (nothing was changed).
+    """
+    second = first.other
+    events = _RelayEvents(relay, (first, second))
+    pump = SplicePump(
+        relay.factory.reactor,
+        (first.transport, second.transport),
+        events,
+        prefix,
+        getattr(relay.factory, "splicePipes", None),
+    )
+    # Set first: what the pump says while it starts may clear it.
+    relay._pump, relay._spliceAfter = pump, None
+    try:
+        pump.start()
+    except OSError as e:
+        # Out of descriptors or pipe memory: this connection still works.
+        relay._pump = None
+        return f"no pipe: {e.strerror}"
+    _logPath(relay, f"by splice(2) after {first.received - len(prefix)} bytes")
+    return None
+
+
+def joinBySplice(relay: JoinedRelay, after: int | None = None) -> bool:
+    """
+    Decide how a relay's two connected sides are joined, and log it.
 
     @param relay: A relay whose outgoing side has just connected, with
         nothing written to either transport yet.
-    @return: The running pump, or L{None} if the relay is to use its
-        transports (then nothing was changed).
+    @param after: When to move to splice(2): L{SPLICE_AFTER} by default,
+        0 (at once) if L{SWITCH} says C{always}.
+    @return: Whether a pump joined them at once; if not, the relay is to
+        use its transports, and L{spliceNow} may move it to a pump later.
     """
     accepted, outgoing = relay.accepted, relay.outgoing
     assert outgoing is not None
-    transports = (accepted.transport, outgoing.transport)
-    pump = None
+    if after is None:
+        after = 0 if _switch(None) == "always" else SPLICE_AFTER
     if accepted.readClosed:
         # Rare, and the transports already know how to pass it on.
         why: str | None = "the client's input ended while connecting"
     else:
-        why = whyNotSplice(relay.factory.reactor, transports)
-    if why is None:
-        events = _RelayEvents(relay)
-        pump = SplicePump(
-            relay.factory.reactor,
-            transports,
-            events,
-            b"".join(accepted.early),
-            getattr(relay.factory, "splicePipes", None),
+        why = whyNotSplice(
+            relay.factory.reactor, (accepted.transport, outgoing.transport)
         )
-        # Set first: what the pump says while it starts may clear it.
-        relay._pump = pump
-        try:
-            pump.start()
-        except OSError as e:
-            # Out of descriptors or pipe memory: this connection still works.
-            why, pump, relay._pump = f"no pipe: {e.strerror}", None, None
-    if pump is None:
+    if why is None and after == 0:
+        why = _startPump(relay, accepted, b"".join(accepted.early))
+        if why is None:
+            accepted.early, accepted.earlySize, accepted.paused = [], 0, False
+            return True
+    if why is None:
+        relay._spliceAfter = after
+        _logPath(relay, f"through the transports, by splice(2) after {after} bytes")
+    else:
         _logPath(relay, f"through the transports ({why})")
-        return None
-    accepted.early, accepted.earlySize, accepted.paused = [], 0, False
-    _logPath(relay, "by splice(2)")
-    return pump
+    return False
+
+
+def spliceNow(relay: JoinedRelay, side: JoinedSide, data: bytes) -> bool:
+    """
+    Move a relay to a pump at a read of one of its sides, if it is due
+    (L{joinBySplice}) and nothing is left in either write buffer.
+
+    @param relay: The relay.
+    @param side: The side that read C{data}.
+    @param data: What it read, not yet passed on.
+    @return: Whether a pump took over, with C{data} to send first.
+    """
+    after = relay._spliceAfter
+    other = side.other
+    if after is None or side.received < after or relay._aborting:
+        return False
+    for each in (side, other):
+        if each.readClosed or each.lost or not _nothingBuffered(each.transport):
+            return False
+    for each in (side, other):
+        if each.producing:
+            each.producing = False
+            each.other.transport.unregisterProducer()
+    why = _startPump(relay, side, data)
+    if why is None:
+        return True
+    # Not now, not later: back to the transports as they were.
+    relay._spliceAfter = None
+    _logPath(relay, f"through the transports ({why})")
+    for each in (side, other):
+        each.producing = True
+        each.other.transport.registerProducer(each.transport, True)
+    return False

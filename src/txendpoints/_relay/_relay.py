@@ -33,7 +33,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from ._join import joinBySplice
+from ._join import joinBySplice, spliceNow
 from ._splice import SplicePump
 
 log = Logger(namespace="txendpoints.relay")
@@ -131,7 +131,7 @@ class _Side(Protocol):
             if self.earlySize >= EARLY_LIMIT and not self.paused:
                 self.paused = True
                 self.transport.pauseProducing()
-        else:
+        elif not spliceNow(self.relay, self, data):  # Issue 18: a stream
             self.other.transport.write(data)
 
     def readConnectionLost(self) -> None:
@@ -179,6 +179,8 @@ class Relay:
         #: The splice pump while it moves the bytes; stop it before
         #: closing a transport (L{txendpoints._relay._join}).
         self._pump: SplicePump | None = None
+        #: After how many bytes a side's read may move the relay to a pump.
+        self._spliceAfter: int | None = None
 
     def _end(self, ending: str) -> None:
         if self.ending is None:
@@ -210,7 +212,7 @@ class Relay:
         self.outgoing = side
         self.accepted.other, side.other = side, self.accepted
         # Issue 18: splice(2) when both sides are TCP on Linux.
-        if joinBySplice(self) is None:
+        if not joinBySplice(self):
             self._joinTransports()
 
     def _joinTransports(self) -> None:
