@@ -340,7 +340,8 @@ class LaterSpliceTests(SplicedRelayTestCase):
     def test_shortExchange(self) -> None:
         """
         A request and its answer under the threshold never start a pump,
-        and the relay says when it would.
+        and log no path (a line for each short connection would cost more
+        than the check).
         """
         client, server = self.relayed()
         client.sendall(b"q" * 1024)
@@ -350,12 +351,7 @@ class LaterSpliceTests(SplicedRelayTestCase):
         server.shutdown(socket.SHUT_WR)
         self.assertEqual(self.receive(client), b"a" * 1024 + b"<EOF>")
         self.assertEqual(self.factory.relays, set())
-        self.assertIn(
-            "#1 from 127.0.0.1:5555 relayed through the transports, "
-            "by splice(2) after 10000 bytes",
-            self.messages(),
-        )
-        self.assertFalse([m for m in self.messages() if "relayed by" in m])
+        self.assertFalse([m for m in self.messages() if "relayed" in m])
 
     def stream(self, sender: socket.socket, receiver: socket.socket) -> bytes:
         """

@@ -227,7 +227,8 @@ def _startPump(relay: JoinedRelay, first: JoinedSide, prefix: bytes) -> str | No
 
 def joinBySplice(relay: JoinedRelay, after: int | None = None) -> bool:
     """
-    Decide how a relay's two connected sides are joined, and log it.
+    Decide how a relay's two connected sides are joined, and log why if
+    they cannot be spliced.
 
     @param relay: A relay whose outgoing side has just connected, with
         nothing written to either transport yet.
@@ -253,8 +254,9 @@ def joinBySplice(relay: JoinedRelay, after: int | None = None) -> bool:
             accepted.early, accepted.earlySize, accepted.paused = [], 0, False
             return True
     if why is None:
+        # Logged if it moves: most connections that can are short, and a
+        # line for each would cost them more than the check.
         relay._spliceAfter = after
-        _logPath(relay, f"through the transports, by splice(2) after {after} bytes")
     else:
         _logPath(relay, f"through the transports ({why})")
     return False
