@@ -1,7 +1,9 @@
 """
 The relay: one relayed connection (L{_relay}), the factory of a relay's
 port (L{_factory}), and the service that twistd, twist and
-C{txendpoints relay} run (L{_service}).
+C{txendpoints relay} run (L{_service}); the splice(2) path (L{_join}
+chooses it, L{_splice} is the pump, L{_pipes} its pipes), and
+C{--workers} (L{_workers} the parent, L{_worker} the worker).
 
 This layer may import the string layer and below, never L{txendpoints._tools}.
 """

@@ -106,7 +106,8 @@ class AdoptedPortsEndpoint:
 
     def __init__(self, reactor: Any, fds: Sequence[int] | str) -> None:
         """
-        @param reactor: A reactor that can adopt sockets (L{IReactorSocket}).
+        @param reactor: A reactor that can adopt sockets
+            (L{IReactorSocket <twisted.internet.interfaces.IReactorSocket>}).
         @param fds: The inherited descriptors, closed once adopted, or
             their numbers separated by commas (C{--worker-fds}).
         """
@@ -167,7 +168,8 @@ def announceReady(reactor: Any, fd: int, parentGone: Callable[[], object]) -> No
     """
     Tell the parent this worker listens, then watch for it going away.
 
-    @param reactor: The reactor (L{IReactorFDSet}).
+    @param reactor: The reactor
+        (L{IReactorFDSet <twisted.internet.interfaces.IReactorFDSet>}).
     @param fd: The inherited pipe (L{READY_FD}).
     @param parentGone: Called once if the parent is gone.
     """

@@ -115,7 +115,7 @@ class WorkersService(Service):
         executable: Sequence[str] = (sys.executable, "-m", "txendpoints", "relay"),
     ) -> None:
         """
-        @param reactor: The reactor (L{IReactorProcess}, L{IReactorTime}).
+        @param reactor: The reactor (C{IReactorProcess}, C{IReactorTime}).
         @param listenOn: Where to accept connections.
         @param workerArguments: The worker's command line after
             C{executable}, without the worker options (the connect string
