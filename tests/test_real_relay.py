@@ -149,9 +149,11 @@ class RelayProcess:
         *args: str,
         stdin: int | None = None,
         command: tuple[str, ...] = ("-m", "txendpoints", "relay"),
+        env: dict[str, str] | None = None,
     ) -> None:
         self.process = subprocess.Popen(
             [sys.executable, *command, *args],
+            env={**os.environ, **(env or {})},
             stdin=stdin,
             stdout=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -209,12 +211,22 @@ def memory(pid: int, field: str) -> int:
 
 class RealRelayTests(SynchronousTestCase):
     """
-    Bytes through a relay process, between loopback sockets.
+    Bytes through a relay process, between loopback sockets: by default a
+    stream moves to the splice path where there is one;
+    L{RealRelayAtOnceTests} runs the same on the splice path from the first
+    byte, L{RealRelayTransportPathTests} on the transport path.
+
+    @cvar environment: What to add to the relay's environment.
     """
+
+    environment: dict[str, str] = {}
 
     def relay(self, backendPort: int, *options: str) -> tuple[RelayProcess, int]:
         relay = RelayProcess(
-            "tx-tcp4:0:interface=127.0.0.1", f"tcp:127.0.0.1:{backendPort}", *options
+            "tx-tcp4:0:interface=127.0.0.1",
+            f"tcp:127.0.0.1:{backendPort}",
+            *options,
+            env=self.environment,
         )
         self.addCleanup(relay.stop)
         return relay, relay.listeningPort()
@@ -228,6 +240,28 @@ class RealRelayTests(SynchronousTestCase):
         sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
         self.addCleanup(sock.close)
         return sock
+
+    def test_path(self) -> None:
+        """
+        The relay says at debug level which path a connection took: splice
+        on Linux unless switched off, the transports otherwise.
+        """
+        backend = self.backend(echo)
+        relay, port = self.relay(backend.port)
+        sock = self.connect(port)
+        # Enough to be a stream, which moves to splice(2).
+        size = 4 * MiB
+        sent = inThread(sendAll, sock, 4, size, [0])
+        self.assertEqual(receiveAll(sock), (size, sent()))
+        switch = self.environment.get("TXENDPOINTS_SPLICE")
+        if switch == "no":
+            relay.waitFor(r"#1 from .* relayed through the transports \(TXENDPOINTS")
+        elif not sys.platform.startswith("linux"):
+            relay.waitFor(r"#1 from .* relayed through the transports")
+        elif switch == "always":
+            relay.waitFor(r"#1 from .* relayed by splice\(2\) after 0 bytes")
+        else:
+            relay.waitFor(r"#1 from .* relayed by splice\(2\) after [1-9]\d+ bytes")
 
     def test_64MiBBothWays(self) -> None:
         """
@@ -383,6 +417,7 @@ class RealRelayTests(SynchronousTestCase):
             "--listen=tx-tcp4:0:interface=127.0.0.1",
             f"--connect=tcp:127.0.0.1:{backend.port}",
             command=("-m", "twisted"),
+            env=self.environment,
         )
         self.addCleanup(relay.stop)
         port = relay.listeningPort()
@@ -391,6 +426,23 @@ class RealRelayTests(SynchronousTestCase):
         sock.shutdown(socket.SHUT_WR)
         self.assertEqual(receiveAll(sock)[0], 13)
         self.assertEqual(relay.stop(), -signal.SIGTERM)
+
+
+class RealRelayAtOnceTests(RealRelayTests):
+    """
+    The same, with every connection on the splice path from its first byte
+    (by default only a stream moves to it).
+    """
+
+    environment = {"TXENDPOINTS_SPLICE": "always"}
+
+
+class RealRelayTransportPathTests(RealRelayTests):
+    """
+    The same, on the transport path.
+    """
+
+    environment = {"TXENDPOINTS_SPLICE": "no"}
 
 
 def stdioPrefixes() -> set[str]:

@@ -136,12 +136,18 @@ class DepartureTests(SynchronousTestCase):
 class ResetTests(SynchronousTestCase):
     """
     A reset on one side of a relayed connection reaches the other as a
-    reset, not as a clean end of the stream.
+    reset, not as a clean end of the stream; on the splice path from the
+    first byte in L{ResetAtOnceTests}, on the transport path in
+    L{ResetTransportPathTests}.
     """
+
+    environment: dict[str, str] = {}
 
     def relayTo(self, backend: Backend) -> int:
         relay = RelayProcess(
-            "tx-tcp4:0:interface=127.0.0.1", f"tcp:127.0.0.1:{backend.port}"
+            "tx-tcp4:0:interface=127.0.0.1",
+            f"tcp:127.0.0.1:{backend.port}",
+            env=self.environment,
         )
         self.addCleanup(relay.stop)
         return relay.listeningPort()
@@ -194,6 +200,22 @@ class ResetTests(SynchronousTestCase):
         sock.sendall(b"x")
         with self.assertRaises(ConnectionResetError):
             sock.recv(100)
+
+
+class ResetAtOnceTests(ResetTests):
+    """
+    The same, on the splice path from the first byte.
+    """
+
+    environment = {"TXENDPOINTS_SPLICE": "always"}
+
+
+class ResetTransportPathTests(ResetTests):
+    """
+    The same, on the transport path.
+    """
+
+    environment = {"TXENDPOINTS_SPLICE": "no"}
 
 
 def deadPort() -> int:

@@ -11,6 +11,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from txendpoints._relay import _twist
 from txendpoints._relay._access import AccessPolicy, parseRule
 from txendpoints._relay._options import OPTIONS, RelaySettings
+from txendpoints._relay._service import RelayService
 from txendpoints._relay._twist import Options, makeService
 
 BASE = ["--listen", "tx-tcp4:0:interface=127.0.0.1", "--connect", "tcp:127.0.0.1:80"]
@@ -57,6 +58,7 @@ class OptionsTests(SynchronousTestCase):
             ),
         )
         service = makeService(options)
+        assert isinstance(service, RelayService)
         self.assertEqual(service.factory.settings, options["settings"])
         self.assertTrue(service.statsSignal)
 

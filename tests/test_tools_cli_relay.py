@@ -192,7 +192,7 @@ class TwistPluginTests(SynchronousTestCase):
             ]
         )
         service = makeService(options)
-        self.assertIsInstance(service, RelayService)
+        assert isinstance(service, RelayService)
         self.assertEqual(service.factory.maxConnections, 3)
         self.assertEqual(service.factory.connectName, "tcp:127.0.0.1:80")
         self.assertEqual(service.listenName, "tx-tcp4:0:interface=127.0.0.1")

@@ -26,6 +26,7 @@ from .._net import formatAddress
 from .._strings._describe import describe
 from ._access import Address, sourceAddress
 from ._options import RelaySettings
+from ._pipes import PipePool
 from ._relay import Relay, log
 from ._stats import RelayStats
 
@@ -84,6 +85,8 @@ class RelayFactory(Factory):
         self._count = 0
         self._idle: list[Deferred[None]] = []
         self._heldLog: list[Callable[[], None]] | None = None
+        #: Issue 18: the splice path's pipes, reused across connections.
+        self.splicePipes = PipePool()
 
     def _log(self, emit: Callable[..., None], format: str, **fields: object) -> None:
         if self._heldLog is None:

@@ -2,14 +2,20 @@
 The idle timeout of one relayed connection (C{--idle-timeout}): a timer
 that fires once no byte has moved either way for that long.
 
-It may import Twisted and the standard library.
+L{watchIdle} gives a relay its watch, and closes it when idle.  It may
+import Twisted and the standard library; it knows the relay
+(L{txendpoints._relay._relay.Relay}) only by the attributes it uses.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.logger import Logger
+
+log = Logger(namespace="txendpoints.relay")
 
 
 class IdleWatch:
@@ -76,3 +82,47 @@ class IdleWatch:
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
         self._timer = None
+
+
+def watchIdle(relay: Any) -> IdleWatch | None:
+    """
+    Watch a relay whose two sides are both connected, if it has an idle
+    timeout: once idle, it is closed both ways (and logged as "idle for N
+    s"); still open one more timeout later, it is aborted.
+
+    @param relay: The relay.
+    @return: The watch, or L{None} without an idle timeout.
+    """
+    timeout = relay.factory.settings.idleTimeout
+    if timeout is None:
+        return None
+
+    def closeIdle() -> None:
+        relay._end(f"idle for {timeout:g} s")
+        relay.factory._log(
+            log.info,
+            "#{relay} from {peer}: idle for {idle:g} s; closing both sides",
+            relay=relay.number,
+            peer=relay.peer,
+            idle=timeout,
+        )
+        if relay._pump is not None:
+            # A splice pump owns the descriptors: it lets go first.  Nothing
+            # moved for a whole timeout, so its pipes hold at most what a
+            # peer that reads nothing left there, which the abort below
+            # would drop too.
+            relay._pump.stop()
+            relay._pump = None
+        # If a peer reads nothing, this close waits on what is buffered for
+        # it; the watch aborts the rest one more idle period later.
+        for side in (relay.accepted, relay.outgoing):
+            if side is not None and not side.lost:
+                side.transport.loseConnection()
+
+    return IdleWatch(
+        relay.factory.reactor,
+        timeout,
+        lambda: sum(relay.byteCounts()),
+        closeIdle,
+        relay.abort,
+    )

@@ -42,10 +42,12 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from ._idle import IdleWatch
+from ._idle import IdleWatch, watchIdle
+from ._join import SPLICE_AFTER, joinBySplice, spliceNow
 from ._options import MAX_RETRY_DELAY, RelaySettings
 from ._proxyheader import proxyHeader
 from ._retry import connectWithRetry, retryDelays
+from ._splice import SplicePump
 from ._transports import abort as _abort
 from ._transports import halfClose as _halfClose
 
@@ -123,7 +125,7 @@ class _Side(Protocol):
             if self.earlySize >= EARLY_LIMIT and not self.paused:
                 self.paused = True
                 self.transport.pauseProducing()
-        else:
+        elif not spliceNow(self.relay, self, data):  # Issue 18: a stream
             self.other.transport.write(data)
 
     def readConnectionLost(self) -> None:
@@ -171,6 +173,11 @@ class Relay:
         self._aborting = False
         self._done = False
         self.idle: IdleWatch | None = None
+        #: The splice pump while it moves the bytes; stop it before
+        #: closing a transport (L{txendpoints._relay._join}).
+        self._pump: SplicePump | None = None
+        #: After how many bytes a side's read may move the relay to a pump.
+        self._spliceAfter: int | None = None
 
     def _end(self, ending: str) -> None:
         if self.ending is None:
@@ -204,6 +211,17 @@ class Relay:
             return
         self.outgoing = side
         self.accepted.other, side.other = side, self.accepted
+        # Issue 18: splice(2) when both sides are TCP on Linux; a PROXY
+        # header goes first, through the transport, so no pump at once.
+        proxied = self.factory.settings.proxyProtocol is not None
+        if joinBySplice(self, SPLICE_AFTER if proxied else None):
+            self._watchIdle()
+        else:
+            self._joinTransports()
+
+    def _joinTransports(self) -> None:
+        side = self.outgoing
+        assert side is not None
         self.accepted.transport.registerProducer(side.transport, True)
         side.transport.registerProducer(self.accepted.transport, True)
         side.producing = self.accepted.producing = True
@@ -246,31 +264,7 @@ class Relay:
         )
 
     def _watchIdle(self) -> None:
-        timeout = self.factory.settings.idleTimeout
-        if timeout is not None:
-            self.idle = IdleWatch(
-                self.factory.reactor,
-                timeout,
-                lambda: sum(self.byteCounts()),
-                self._closeIdle,
-                self.abort,
-            )
-
-    def _closeIdle(self) -> None:
-        assert self.idle is not None
-        self._end(f"idle for {self.idle.timeout:g} s")
-        self.factory._log(
-            log.info,
-            "#{relay} from {peer}: idle for {idle:g} s; closing both sides",
-            relay=self.number,
-            peer=self.peer,
-            idle=self.idle.timeout,
-        )
-        # If a peer reads nothing, this close waits on what is buffered for
-        # it; the watch aborts the rest one more idle period later.
-        for side in (self.accepted, self.outgoing):
-            if side is not None and not side.lost:
-                side.transport.loseConnection()
+        self.idle = watchIdle(self)
 
     def byteCounts(self) -> tuple[int, int]:
         """
@@ -394,6 +388,9 @@ class Relay:
         """
         self._end("aborted at shutdown")
         self._aborting = True
+        if self._pump is not None:
+            self._pump.stop()
+            self._pump = None
         for side in (self.accepted, self.outgoing):
             if side is not None and not side.lost:
                 _abort(side.transport)

@@ -28,6 +28,8 @@ from ._options import (
     settingsFrom,
 )
 from ._service import RelayService, parseEndpoints
+from ._worker import parseWorkers, workerArguments
+from ._workers import WorkersService, settingsArguments
 
 
 def _usageCoerce(parse: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -72,6 +74,14 @@ class Options(usage.Options):
             for o in OPTIONS
             if not o.rule
         ),
+        # Issue 18.
+        [
+            "workers",
+            None,
+            1,
+            "Relay in N worker processes (auto: one per CPU).",
+            _usageCoerce(parseWorkers),
+        ],
     ]
 
     def __init__(self) -> None:
@@ -100,9 +110,6 @@ class Options(usage.Options):
             )
         except ValueError as e:
             raise usage.UsageError(str(e)) from None
-        self["settings"] = settingsFrom(
-            {k.replace("-", "_"): v for k, v in self.items()}
-        )
         self["settings"] = settingsFrom(
             {k.replace("-", "_"): v for k, v in self.items()}
         )
@@ -151,7 +158,7 @@ def _stopAndExitNonZero(reactor: Any) -> Callable[[Failure], None]:
     return listenFailed
 
 
-def makeService(options: Options) -> RelayService:
+def makeService(options: Options) -> RelayService | WorkersService:
     """
     Make the relay service for C{twist tx-relay}.
 
@@ -162,6 +169,24 @@ def makeService(options: Options) -> RelayService:
     """
     from twisted.internet import reactor
 
+    if options["workers"] > 1:
+        # Issue 18: the workers are relay commands; twist supervises them.
+        return WorkersService(
+            reactor,
+            options["listenOn"],
+            workerArguments(
+                options["listen"],
+                options["connect"],
+                options["grace"],
+                options["max-connections"],
+                quiet=False,
+                more=settingsArguments(options["settings"]),
+            ),
+            options["workers"],
+            options["grace"],
+            onFailed=_stopAndExitNonZero(reactor),
+            listenName=options["listen"],
+        )
     return RelayService(
         reactor,
         options["listenOn"],

@@ -68,6 +68,7 @@ def _addRelayCommand(commands: Any) -> None:
     """
     # Cheap: the relay's option table, not the relay.
     from .._relay._options import addArguments
+    from .._relay._worker import addWorkerOptions
 
     relay = commands.add_parser(
         "relay",
@@ -98,6 +99,8 @@ def _addRelayCommand(commands: Any) -> None:
         action="store_true",
         help="log only the listening address, warnings and errors",
     )
+    # Issue 18.
+    addWorkerOptions(relay)
     relay.set_defaults(handler=_relay)
 
 
@@ -147,6 +150,19 @@ def _relay(args: argparse.Namespace) -> int:
         print(f"txendpoints relay: error: {e}", file=sys.stderr)
         return 2
 
+    # Issue 18: a worker adopts its parent's sockets; a parent runs workers.
+    from .._relay import _worker, _workers
+
+    if args.worker_fds is not None:
+        listenOn = _worker.AdoptedPortsEndpoint(reactor, args.worker_fds)
+    elif args.workers > 1 and (args.once or _servesOnce(listenOn)):
+        print(
+            "txendpoints relay: error: --workers needs a listening socket "
+            "(not standard I/O, not --once)",
+            file=sys.stderr,
+        )
+        return 2
+
     globalLogBeginner.beginLoggingTo(
         [
             FilteringLogObserver(
@@ -169,7 +185,7 @@ def _relay(args: argparse.Namespace) -> int:
         status = 1
         stop()
 
-    service = RelayService(
+    service: Any = RelayService(
         reactor,
         listenOn,
         connectTo,
@@ -181,6 +197,10 @@ def _relay(args: argparse.Namespace) -> int:
         settings=settingsFrom(vars(args)),
         statsSignal=True,
     )
+    abortAll = service.factory.abortAll
+    if args.workers > 1 and args.worker_fds is None:
+        service = _workers.commandService(reactor, listenOn, args, listenFailed)
+        abortAll = service.abortAll
     if args.once or _servesOnce(listenOn):
 
         def finished(relay: Relay) -> None:
@@ -198,7 +218,7 @@ def _relay(args: argparse.Namespace) -> int:
     def stopOrAbort(signum: int) -> None:
         nonlocal exitSignal
         if stopping:
-            service.factory.abortAll()
+            abortAll()
         else:
             exitSignal = signum
             stop()
@@ -213,6 +233,8 @@ def _relay(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, onSignal)
     reactor.addSystemEventTrigger("before", "shutdown", service.stopService)
     reactor.callWhenRunning(service.startService)
+    if args.worker_fds is not None:
+        _worker.becomeWorker(reactor, service, args.worker_ready, stop)
     reactor.run(installSignalHandlers=False)
     if exitSignal is not None:
         # Die of the signal, as twist does, so that a shell loop or a
