@@ -66,7 +66,7 @@ def workerArguments(
     @param maxConnections: C{--max-connections} (for each worker), or L{None}.
     @param quiet: C{--quiet}.
     @param more: The other relay options, as
-        L{settingsArguments<txendpoints._relay._options.settingsArguments>}
+        L{settingsArguments<txendpoints._relay._workers.settingsArguments>}
         gives them.
     @return: The arguments.
     """
