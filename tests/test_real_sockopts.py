@@ -208,11 +208,15 @@ class MultipathTests(TestCase):
     @inlineCallbacks
     def test_bothEnds(self) -> Generator[Any, Any, None]:
         made: Deferred[int] = Deferred()
+        lost: Deferred[None] = Deferred()
 
         class Proto(Protocol):
             def connectionMade(self) -> None:
                 handle = self.transport.getHandle()  # type: ignore[union-attr]
                 made.callback(handle.getsockopt(SOL, socket.SO_PROTOCOL))
+
+            def connectionLost(self, reason: Any = None) -> None:
+                lost.callback(None)
 
         port: Any = self.successResultOf(
             serverFromString(
@@ -226,12 +230,19 @@ class MultipathTests(TestCase):
             ),
             Protocol(),
         )
-        self.addCleanup(proto.transport.loseConnection)
         mptcp = const("IPPROTO_MPTCP")
-        self.assertEqual(
-            proto.transport.getHandle().getsockopt(SOL, socket.SO_PROTOCOL), mptcp
-        )
-        self.assertEqual((yield made), mptcp)
+        try:
+            self.assertEqual(
+                proto.transport.getHandle().getsockopt(SOL, socket.SO_PROTOCOL),
+                mptcp,
+            )
+            self.assertEqual((yield made), mptcp)
+        finally:
+            # Both ends closed before the test ends: the accepted side too,
+            # which a cleanup that closed only ours would leave to chance.
+            proto.transport.loseConnection()
+            yield made
+            yield lost
 
 
 class FailureTests(TestCase):
