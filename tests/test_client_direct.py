@@ -258,6 +258,25 @@ class EndpointLiteralTests(SynchronousTestCase):
         self.assertEqual(reactor.tcpClients, [])
         self.failureResultOf(d)
 
+    def test_interruptionPropagates(self) -> None:
+        """
+        A C{KeyboardInterrupt} from C{connectTCP} on the direct path leaves
+        C{connect} as it would a race (issue 17): it is no connection
+        failure to report through the L{Deferred}.
+        """
+
+        def interrupt(*args: Any, **kwargs: Any) -> Any:
+            raise KeyboardInterrupt()
+
+        for endpoint in (TCP4ClientEndpoint, HostClientEndpoint):
+            reactor = MemoryReactorClock()
+            reactor.connectTCP = interrupt  # type: ignore[method-assign]
+            self.assertRaises(
+                KeyboardInterrupt,
+                endpoint(reactor, "127.0.0.1", 80).connect,
+                CountingFactory(),
+            )
+
     def test_hostWorkedOutOnce(self) -> None:
         """
         The host text is worked out by the first connect and reused.

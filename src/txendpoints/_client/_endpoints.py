@@ -177,7 +177,8 @@ class _ClientEndpoint(Configured):
                 deadline=version is None
                 and getattr(self._reactor, "callLater", None) is not None,
             )
-        except BaseException:
+        except Exception:
+            # An interrupt (KeyboardInterrupt, SystemExit) propagates.
             return defer.fail()
         try:
             startWhileConnecting(protocolFactory, race.deferred)
