@@ -227,28 +227,54 @@ class _Attempt(ClientFactory):
         if won is None:
             _drop(transport)
             return
-        try:
-            # A factory that cannot start fails the race it won; nothing
-            # else is left to start it again.
-            self._factory.doStart()
-            self._started = True
-            wrapped = self._factory.buildProtocol(
-                standIn.address or transport.getPeer()
-            )
-            if wrapped is None:
-                raise NoProtocol()
-        except BaseException:
-            reason = makeFailure()
-            transport.loseConnection()
-            won.errback(reason)
-            return
-        standIn.passTo(wrapped)
-        try:
-            wrapped.makeConnection(transport)
-        except BaseException:
-            won.errback()
-            raise
-        won.callback(wrapped)
+        # A factory that cannot start fails the race it won; nothing else
+        # is left to start it again.
+        handOver(standIn, self._factory, won, start=self._start)
+
+    def _start(self) -> None:
+        self._factory.doStart()
+        self._started = True
+
+
+def handOver(
+    standIn: _AttemptProtocol,
+    factory: IProtocolFactory,
+    won: Deferred[IProtocol],
+    start: Callable[[], object] | None = None,
+) -> None:
+    """
+    Give a connection that won to the user: build the user's protocol,
+    pass the stand-in's events to it, connect it, and fire C{won} with it;
+    or, if that fails, close the connection and fail C{won}.
+
+    @param standIn: The stand-in protocol of the connection, connected.
+    @param factory: The user's protocol factory.
+    @param won: Fires with the user's protocol.
+    @param start: If given, called first: what must happen before the
+        user's protocol is built (starting the user's factory).
+    @raise BaseException: Whatever the user's C{connectionMade} raised,
+        for the transport to log and disconnect, as it does for any
+        protocol (C{won} fails with it too).
+    """
+    transport: Any = standIn.transport
+    try:
+        if start is not None:
+            start()
+        wrapped = factory.buildProtocol(standIn.address or transport.getPeer())
+        if wrapped is None:
+            raise NoProtocol()
+    except BaseException:
+        reason = makeFailure()
+        transport.loseConnection()
+        won.errback(reason)
+        return
+    standIn.passTo(wrapped)
+    try:
+        wrapped.makeConnection(transport)
+    except BaseException:
+        won.errback()
+        raise
+    won.callback(wrapped)
 
 
 def _drop(transport: Any) -> None:

@@ -29,7 +29,6 @@ from typing import Any, TypeVar
 from twisted.internet.defer import Deferred
 from twisted.internet.error import (
     ConnectingCancelledError,
-    NoProtocol,
     NotConnectingError,
 )
 from twisted.internet.interfaces import (
@@ -42,7 +41,7 @@ from twisted.internet.protocol import ClientFactory, Protocol
 from twisted.python.failure import Failure
 
 from .._errors import makeFailure
-from ._attempt import _AttemptProtocol, _drop
+from ._attempt import _AttemptProtocol, _drop, handOver
 from ._socket import SocketSetup
 
 _CancelledError: Callable[..., Exception] = ConnectingCancelledError
@@ -114,28 +113,10 @@ class _Direct(ClientFactory):
             for the transport to log and disconnect, as it does for any
             protocol (the connect fails with it too).
         """
-        transport: Any = standIn.transport
         if self.deferred.called:
-            _drop(transport)
+            _drop(standIn.transport)
             return
-        try:
-            wrapped = self._factory.buildProtocol(
-                standIn.address or transport.getPeer()
-            )
-            if wrapped is None:
-                raise NoProtocol()
-        except BaseException:
-            reason = makeFailure()
-            transport.loseConnection()
-            self.deferred.errback(reason)
-            return
-        standIn.passTo(wrapped)
-        try:
-            wrapped.makeConnection(transport)
-        except BaseException:
-            self.deferred.errback()
-            raise
-        self.deferred.callback(wrapped)
+        handOver(standIn, self._factory, self.deferred)
 
 
 def connectDirectly(
