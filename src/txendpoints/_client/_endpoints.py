@@ -148,7 +148,7 @@ class _ClientEndpoint(Configured):
         """
         try:
             host, version = self._target()
-            if version in self._families and self._directly(host, version):
+            if version in self._families and self._directly(host):
                 # One address, known at once: the shortest path (issue 19).
                 return connectDirectly(
                     self._reactor,
@@ -182,7 +182,7 @@ class _ClientEndpoint(Configured):
             return defer.fail()
         try:
             startWhileConnecting(protocolFactory, race.deferred)
-            self._begin(race, host)
+            self._begin(race, host, version)
         except Exception:
             race.fail(makeFailure())
         except BaseException:
@@ -193,7 +193,7 @@ class _ClientEndpoint(Configured):
 
     _arrange: Any = None
 
-    def _directly(self, host: str, version: int) -> bool:
+    def _directly(self, host: str) -> bool:
         """
         Whether a literal of one of our families connects on the direct
         path; C{tx-host} keeps the race for one that NAT64 may reach.
@@ -228,11 +228,13 @@ class _ClientEndpoint(Configured):
                 f"{type(self._reactor).__name__} has none"
             )
 
-    def _begin(self, race: StaggeredAttempts, host: str) -> None:
+    def _begin(self, race: StaggeredAttempts, host: str, version: int | None) -> None:
         """
         Start resolving C{host} and feeding its addresses to C{race}.
+
+        @param version: C{host}'s IP version if it is an address literal,
+            else L{None}, as L{_target} worked it out.
         """
-        version = addressFamily(host)
         if version is not None:
             if version in self._families:
                 race.finish(

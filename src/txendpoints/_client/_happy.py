@@ -77,6 +77,16 @@ class HappyEyeballs:
             lambda prefixes: synthesized(addresses, prefixes)
         )
 
+    def mayNeedNAT64(self, host: str) -> bool:
+        """
+        Whether an address literal might be reachable only through NAT64:
+        an IPv4 literal off loopback, with a kernel to ask.  Decided without
+        a call, for the connect-rate path (issue 19).
+
+        @param host: An IPv4 or IPv6 address literal.
+        """
+        return not (":" in host or host.startswith("127.") or self.sources is None)
+
     def literal(
         self, race: StaggeredAttempts, host: str, port: int, noAddress: Any
     ) -> bool:
@@ -85,8 +95,7 @@ class HappyEyeballs:
 
         @return: Whether it did; if not, the literal is raced as usual.
         """
-        if ":" in host or host.startswith("127.") or self.sources is None:
-            # The connect-rate path (issue 19): decided without a call.
+        if not self.mayNeedNAT64(host):
             return False
         address: list[IPAddress] = [IPv4Address("TCP", host, port)]
         more = self.nat64(address)

@@ -181,19 +181,16 @@ class HostClientEndpoint(_ClientEndpoint):
         # A fresh order for each connect: it remembers the sources it asked.
         return self._happy().order()
 
-    def _directly(self, host: str, version: int) -> bool:
-        # As HappyEyeballs.literal decides without a call: an IPv6 or a
-        # loopback literal, or no kernel to ask, never needs NAT64.
-        return version == 6 or host.startswith("127.") or self._happy().sources is None
+    def _directly(self, host: str) -> bool:
+        return not self._happy().mayNeedNAT64(host)
 
-    def _begin(self, race: StaggeredAttempts, host: str) -> None:
-        version = addressFamily(host)
+    def _begin(self, race: StaggeredAttempts, host: str, version: int | None) -> None:
         noAddress = partial(self._noAddress, host)
         if version is not None:
             if version not in self._families:
                 race.fail(makeFailure(self._noAddress(host)))
             elif not self._happy().literal(race, host, self._port, noAddress):
-                super()._begin(race, host)
+                super()._begin(race, host, version)
             return
         self._needResolver(host)
         happy = self._happy()
