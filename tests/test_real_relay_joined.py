@@ -9,86 +9,37 @@ from __future__ import annotations
 
 import signal
 import socket
-import subprocess
-import sys
-import threading
 import time
 
 from twisted.trial.unittest import SynchronousTestCase
 
+# The module, not its classes: a TestCase imported by name runs here too.
+from . import test_real_relay_production as production
 from .test_real_relay import TIMEOUT, Backend, RelayProcess
-from .test_real_relay_production import PROXY_READER, readLine
 
 ALWAYS = {"TXENDPOINTS_SPLICE": "always"}
 
 
-class SplicedTests(SynchronousTestCase):
-    def test_proxyHeaderFirst(self) -> None:
-        """
-        With every connection spliced at once, the PROXY header still
-        reaches Twisted's C{haproxy:} reader before the client's bytes.
-        """
-        reader = subprocess.Popen(
-            [sys.executable, "-c", PROXY_READER, "haproxy:tcp:0:interface=127.0.0.1"],
-            stdout=subprocess.PIPE,
-        )
-        self.addCleanup(reader.wait, TIMEOUT)
-        self.addCleanup(reader.kill)
-        assert reader.stdout is not None
-        upstream = int(reader.stdout.readline())
-        relay = RelayProcess(
-            "tx-tcp4:0:interface=127.0.0.1",
-            f"tcp:127.0.0.1:{upstream}",
-            "--proxy-protocol",
-            "v1",
-            env=ALWAYS,
-        )
-        self.addCleanup(relay.stop)
-        sock = socket.create_connection(
-            ("127.0.0.1", relay.listeningPort()), timeout=TIMEOUT
-        )
-        self.addCleanup(sock.close)
-        sock.sendall(b"hello")
-        fields = readLine(sock).decode().split()
-        self.assertEqual(
-            (fields[0], int(fields[1]), fields[4]),
-            ("127.0.0.1", sock.getsockname()[1], "hello"),
-        )
+class SplicedProxyProtocolTests(production.ProxyProtocolTests):
+    """
+    With every connection spliced from its first byte, the PROXY header
+    still reaches Twisted's C{haproxy:} reader before the client's bytes.
+    """
 
-    def test_idleTimeout(self) -> None:
-        """
-        A spliced connection on which nothing moves is closed both ways
-        after the idle timeout.
-        """
-        ends: list[bytes] = []
-        backendDone = threading.Event()
+    environment = ALWAYS
 
-        def backend(conn: socket.socket) -> None:
-            conn.sendall(conn.recv(100))
-            ends.append(conn.recv(100))
-            backendDone.set()
 
-        server = Backend(backend)
-        self.addCleanup(server.close)
-        relay = RelayProcess(
-            "tx-tcp4:0:interface=127.0.0.1",
-            f"tcp:127.0.0.1:{server.port}",
-            "--idle-timeout",
-            "0.5",
-            env=ALWAYS,
-        )
-        self.addCleanup(relay.stop)
-        sock = socket.create_connection(
-            ("127.0.0.1", relay.listeningPort()), timeout=TIMEOUT
-        )
-        self.addCleanup(sock.close)
-        sock.sendall(b"ping")
-        self.assertEqual(sock.recv(100), b"ping")
+class SplicedIdleTests(production.IdleTests):
+    """
+    A spliced connection on which nothing moves is closed both ways after
+    the idle timeout.
+    """
+
+    environment = ALWAYS
+
+    def test_closesBothSides(self) -> None:
+        relay = self.closesBothSides()
         relay.waitFor(r"#1 from .* relayed by splice\(2\)")
-        self.assertEqual(sock.recv(100), b"")
-        self.assertTrue(backendDone.wait(TIMEOUT))
-        self.assertEqual(ends, [b""])
-        relay.waitFor(r"#1 from .*: idle for 0\.5 s; closing both sides")
 
 
 class WorkersTests(SynchronousTestCase):

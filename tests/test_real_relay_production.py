@@ -68,7 +68,11 @@ class ProxyProtocolTests(SynchronousTestCase):
     """
     Twisted's C{haproxy:} endpoint behind the relay sees the client's
     addresses, not the relay's.
+
+    @cvar environment: What to add to the relay's environment.
     """
+
+    environment: dict[str, str] = {}
 
     def reader(self) -> int:
         process = subprocess.Popen(
@@ -94,9 +98,12 @@ class ProxyProtocolTests(SynchronousTestCase):
                 f"--connect=tcp:127.0.0.1:{upstream}",
                 *options,
                 command=("-m", "twisted"),
+                env=self.environment,
             )
         else:
-            relay = RelayProcess(listen, f"tcp:127.0.0.1:{upstream}", *options)
+            relay = RelayProcess(
+                listen, f"tcp:127.0.0.1:{upstream}", *options, env=self.environment
+            )
         self.addCleanup(relay.stop)
         shown = (
             f"\\[{host}\\]" if family == socket.AF_INET6 else host.replace(".", "\\.")
@@ -212,10 +219,24 @@ class AccessTests(SynchronousTestCase):
 
 
 class IdleTests(SynchronousTestCase):
+    """
+    @cvar environment: What to add to the relay's environment.
+    """
+
+    environment: dict[str, str] = {}
+
     def test_closesBothSides(self) -> None:
         """
         Once nothing has moved for the idle timeout, the client and the
         backend each see the connection closed (a FIN, not a reset).
+        """
+        self.closesBothSides()
+
+    def closesBothSides(self) -> RelayProcess:
+        """
+        Relay one exchange with an idle timeout and check the close.
+
+        @return: The relay, for more of its log.
         """
         ends: list[bytes] = []
         backendDone = threading.Event()
@@ -232,6 +253,7 @@ class IdleTests(SynchronousTestCase):
             f"tcp:127.0.0.1:{server.port}",
             "--idle-timeout",
             "0.5",
+            env=self.environment,
         )
         self.addCleanup(relay.stop)
         sock = socket.create_connection(
@@ -245,6 +267,7 @@ class IdleTests(SynchronousTestCase):
         self.assertEqual(ends, [b""])
         relay.waitFor(r"#1 from .*: idle for 0\.5 s; closing both sides")
         relay.waitFor(r"#1 from .* ended after .*: idle for 0\.5 s")
+        return relay
 
 
 class RetryTests(SynchronousTestCase):
