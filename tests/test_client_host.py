@@ -29,13 +29,6 @@ from txendpoints import (
 from .test_client_endpoints import ClientTestCase
 from .test_client_race import accept, refuse
 
-ANSWERS = {
-    "example.org": ["2001:db8::1", "192.0.2.1", "2001:db8::2", "192.0.2.2"],
-    "v4.example": ["192.0.2.1", "192.0.2.2", "192.0.2.3"],
-    "v6.example": ["2001:db8::1", "2001:db8::2"],
-    "bücher.example": ["192.0.2.9"],
-}
-
 
 class HappyEyeballsTests(ClientTestCase):
     """
